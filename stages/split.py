@@ -1,0 +1,58 @@
+"""Stage split: draw the training and validation sets from MNIST's 60,000 training images.
+
+train_size + valid_size distinct images are drawn with the seed (no overlap); the test set is the
+untouched 10,000-image MNIST test set. Writes the indices, the images as uint8 tensors for the train
+stage, and the class counts of each split (the study relies on balanced classes).
+"""
+
+import sys
+
+import numpy as np
+import torch
+
+from stages.lib import atomic, params as P
+from stages.lib.data import INDICES_FILE, SPLIT_DIR, TENSORS_FILE
+from stages.lib.mnist import RAW_DIR, load_split
+
+METRICS_FILE = "metrics/split.json"
+
+
+def draw_split(n_images: int, train_size: int, valid_size: int, seed: int) -> dict[str, list[int]]:
+    """Disjoint, sorted index lists into the n_images training images."""
+    drawn = np.random.default_rng(seed).permutation(n_images)[: train_size + valid_size]
+    return {"train": sorted(drawn[:train_size].tolist()), "valid": sorted(drawn[train_size:].tolist())}
+
+
+def class_counts(labels: np.ndarray) -> dict[str, int]:
+    counts = np.bincount(labels, minlength=10)
+    return {str(digit): int(n) for digit, n in enumerate(counts)}
+
+
+def main() -> None:
+    (train_size, valid_size), seed = P.load_checked("split", lambda p: (P.split_sizes(p), P.seed(p)))
+
+    train_images, train_labels = load_split(RAW_DIR, "train")
+    test_images, test_labels = load_split(RAW_DIR, "t10k")
+    indices = draw_split(len(train_images), train_size, valid_size, seed)
+    splits = {
+        "train": (train_images[indices["train"]], train_labels[indices["train"]]),
+        "valid": (train_images[indices["valid"]], train_labels[indices["valid"]]),
+        "test": (test_images, test_labels),
+    }
+
+    with atomic.atomic_dir(SPLIT_DIR) as tmp:
+        atomic.write_json(tmp / INDICES_FILE.name, indices)
+        tensors = {}
+        for name, (images, labels) in splits.items():
+            tensors[f"{name}_images"] = torch.from_numpy(images.copy())
+            tensors[f"{name}_labels"] = torch.from_numpy(labels.copy())
+        torch.save(tensors, tmp / TENSORS_FILE.name)
+    atomic.write_json(
+        METRICS_FILE,
+        {name: {"size": len(labels), "class_counts": class_counts(labels)} for name, (_, labels) in splits.items()},
+    )
+    print(f"split: {train_size} train / {valid_size} valid / {len(test_labels)} test images", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

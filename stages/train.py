@@ -1,0 +1,110 @@
+"""Stage train@<lr>: train the seed's CNN at one fixed learning rate, with early stopping.
+
+Usage: python -m stages.train <lr>
+Writes metrics/runs/<lr>.json (results), metrics/history/<lr>.csv (one row per epoch) and
+data/models/<lr>.pt (the best-validation weights).
+"""
+
+import csv
+import dataclasses
+import io
+import sys
+
+import torch
+
+from stages.lib import atomic, params as P
+from stages.lib.data import load_tensors
+from stages.lib.training import Settings, resolve_device, train
+
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("fp32", "bf16")
+HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")
+
+
+def read_settings(params: dict, lr: float) -> tuple[Settings, int]:
+    """The run's Settings and the thread count asked for (0: PyTorch's default)."""
+    threads = P.lookup(params, "train.threads")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise P.ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a positive integer, got {threads!r}")
+    settings = Settings(
+        lr=P.positive_float({"lr": lr}, "lr"),
+        seed=P.seed(params),
+        batch_size=P.positive_int(params, "train.batch_size"),
+        patience=P.positive_int(params, "train.patience"),
+        max_epochs=P.positive_int(params, "train.max_epochs"),
+        double_softmax=P.flag(params, "model.double_softmax"),
+        device=P.choice(params, "train.device", DEVICES),
+        precision=P.choice(params, "train.precision", PRECISIONS),
+    )
+    return settings, threads
+
+
+def paths(name: str) -> dict:
+    return {
+        "results": f"metrics/runs/{name}.json",
+        "history": f"metrics/history/{name}.csv",
+        "model": f"data/models/{name}.pt",
+    }
+
+
+class ProgressLine:
+    """One line per run: rewritten in place on a terminal, every 10th epoch in a log."""
+
+    def __init__(self, name: str, stream=sys.stderr):
+        self.name, self.stream = name, stream
+        self.interactive = stream.isatty()
+
+    def __call__(self, row: dict, stopper) -> None:
+        line = (
+            f"train@{self.name}  epoch {row['epoch']:3d}  loss {row['train_loss']:.4f}  "
+            f"valid {row['valid_acc']:.4f}  best {stopper.best_score:.4f} (epoch {stopper.best_epoch})  "
+            f"{row['elapsed_s'] / row['epoch']:.2f} s/epoch"
+        )
+        if self.interactive:
+            print(f"\r{line}\033[K", end="", file=self.stream, flush=True)
+        elif row["epoch"] % 10 == 0:
+            print(line, file=self.stream, flush=True)
+
+    def finish(self, results: dict) -> None:
+        end = "\n" if self.interactive else ""
+        print(
+            f"{end}train@{self.name}: {results['stopped_by']} after {results['epochs']} epochs "
+            f"({results['train_time_s']:.1f} s); best valid {results['best_valid_acc']:.4f} at epoch "
+            f"{results['best_epoch']}, test {results['test_acc']:.4f}",
+            file=self.stream, flush=True,
+        )
+
+
+def history_csv(history: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return out.getvalue()
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m stages.train <learning rate>")
+    settings, threads = P.load_checked("train", lambda p: read_settings(p, sys.argv[1]))
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        settings = dataclasses.replace(settings, device=resolve_device(settings.device))
+    except RuntimeError as e:
+        sys.exit(f"train: error: {e}")
+    name = P.run_name(settings.lr)
+    out = paths(name)
+
+    progress = ProgressLine(name)
+    run = train(load_tensors(), settings, on_epoch=progress)
+    progress.finish(run["results"])
+
+    with atomic.atomic_path(out["model"]) as tmp:
+        torch.save({"lr": settings.lr, "state_dict": run["best_state"]}, tmp)
+    atomic.write_text(out["history"], history_csv(run["history"]))
+    atomic.write_json(out["results"], run["results"])
+
+
+if __name__ == "__main__":
+    main()

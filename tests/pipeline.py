@@ -1,0 +1,64 @@
+"""Helpers for end-to-end tests: a temporary git repo holding this project, and DVC run inside it."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from stages.lib.params import load_params
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "lr-sweep tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "lr-sweep tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+
+
+def env() -> dict:
+    # Stage commands call `python`: make it the interpreter running the tests.
+    return {**os.environ, **GIT_ENV, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+
+
+def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=repo, env=env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return run(repo, str(BIN / "dvc"), *args, check=check)
+
+
+def make_repo(dest: Path) -> Path:
+    """A fresh git repo with the project's files as a clone of the working tree would have them."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    run(dest, "git", "init", "-q")
+    run(dest, "git", "add", "-A")
+    run(dest, "git", "commit", "-q", "-m", "copy of lr-sweep for a test")
+    return dest
+
+
+def set_params(repo: Path, **changes) -> None:
+    """set_params(repo, **{"data.train_size": 200}): rewrite params.yaml with dotted keys changed."""
+    path = repo / "params.yaml"
+    params = load_params(path)
+    for key, value in changes.items():
+        node = params
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))

@@ -1,0 +1,83 @@
+"""End to end: real DVC runs of the pipeline, on the real MNIST files, in a temporary git repo."""
+
+import csv
+import json
+
+import pytest
+
+from stages.lib import params as P
+from stages.lib.mnist import SHA256, sha256_of
+from tests.pipeline import dvc, make_repo, set_params
+
+pytestmark = pytest.mark.e2e
+
+TINY = {
+    "data.train_size": 200, "data.valid_size": 200,
+    "train.max_epochs": 3, "train.patience": 2,
+    "sweep.lrs": [0.0001, 0.001, 0.01],
+}
+RUN_FIELDS = {"lr", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
+              "stopped_by", "device", "threads"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    return make_repo(tmp_path_factory.mktemp("lr-sweep"))
+
+
+def read_json(path):
+    return json.loads(path.read_text())
+
+
+def test_repro_split_downloads_verified_files_and_a_reproducible_split(repo):
+    dvc(repo, "repro", "split")
+    raw = repo / "data/raw/MNIST/raw"
+    assert {p.name: sha256_of(p) for p in raw.iterdir()} == SHA256
+
+    indices = read_json(repo / "data/split/indices.json")
+    assert len(indices["train"]) == 3000 and len(indices["valid"]) == 5000
+    assert not set(indices["train"]) & set(indices["valid"])
+    counts = read_json(repo / "metrics/split.json")
+    assert [counts[s]["size"] for s in ("train", "valid", "test")] == [3000, 5000, 10000]
+    assert sum(counts["test"]["class_counts"].values()) == 10000
+
+    before = {p.name: p.read_bytes() for p in (repo / "data/split").iterdir()}
+    dvc(repo, "repro", "--force", "--single-item", "split")
+    assert {p.name: p.read_bytes() for p in (repo / "data/split").iterdir()} == before
+
+
+def test_bad_split_params_stop_with_a_message_naming_the_parameter(repo):
+    set_params(repo, **{"data.train_size": 59000, "data.valid_size": 2000})
+    result = dvc(repo, "repro", "split", check=False)
+    assert result.returncode != 0
+    assert "data.train_size + data.valid_size = 61000" in result.stdout + result.stderr
+    set_params(repo, **{"data.train_size": 3000, "data.valid_size": 5000})
+
+
+def test_repro_train_writes_complete_results_the_same_twice(repo):
+    set_params(repo, **TINY)
+    dvc(repo, "repro", "train@0.001")
+    run_file = repo / "metrics/runs/0.001.json"
+    first = read_json(run_file)
+    assert set(first) >= RUN_FIELDS
+    assert first["lr"] == 0.001 and first["epochs"] <= 3 and first["device"] == "cpu"
+    assert 0.3 < first["best_valid_acc"] <= 1 and 0.3 < first["test_acc"] <= 1
+    with open(repo / "metrics/history/0.001.csv") as f:
+        history = list(csv.DictReader(f))
+    assert len(history) == first["epochs"]
+    assert (repo / "data/models/0.001.pt").stat().st_size > 100_000
+
+    dvc(repo, "repro", "--force", "--single-item", "train@0.001")
+    second = read_json(run_file)
+    timing = ("train_time_s", "sec_per_epoch")
+    assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
+
+
+def test_params_survive_dvc_exp_run_rewriting_params_yaml(repo):
+    dvc(repo, "exp", "run", "-S", "sweep.lrs=[1e-05,0.001]", "-S", "train.max_epochs=1", "train@1e-05")
+    text = (repo / "params.yaml").read_text()
+    assert "1e-05" in text  # ruamel's YAML 1.2 spelling, a string to a plain PyYAML load
+    params = P.load_params(repo / "params.yaml")
+    assert P.sweep_lrs(params) == [1e-05, 0.001]
+    result = read_json(repo / "metrics/runs/1e-05.json")
+    assert result["lr"] == 1e-05 and result["epochs"] == 1

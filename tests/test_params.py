@@ -1,0 +1,99 @@
+import io
+
+import pytest
+from ruamel.yaml import YAML
+
+from stages.lib import params as P
+from stages.lib.grid import lr_grid
+
+
+def test_default_grid_is_10_to_the_m_for_m_from_minus_6_to_minus_1_5():
+    lrs = P.sweep_lrs(P.load_params())
+    assert len(lrs) == 46
+    for k, lr in enumerate(lrs):
+        m = -6.0 + 0.1 * k
+        assert lr == float(f"{10**m:.4g}"), (k, lr)
+        assert len(f"{lr:.4g}".split("e")[0].replace(".", "").lstrip("0")) <= 4
+        assert abs(lr / 10**m - 1) < 5e-4
+    assert lrs[0] == 1e-06 and lrs[1] == 1.259e-06 and lrs[-1] == 0.03162
+
+
+def test_lr_grid_helper_makes_the_default_grid():
+    assert lr_grid(-6, -1.5, 0.1) == P.sweep_lrs(P.load_params())
+    assert lr_grid(-3, -2, 0.5) == [0.001, 0.003162, 0.01]
+    with pytest.raises(ValueError):
+        lr_grid(-2, -3, 0.1)
+
+
+def test_yaml_1_2_floats_as_ruamel_writes_them_load_as_floats(tmp_path):
+    # DVC rewrites params.yaml with ruamel after `dvc exp run -S`; write it the same way.
+    yaml = YAML()
+    data = yaml.load(P.PARAMS_FILE.read_text())
+    data["sweep"]["lrs"] = [1e-05, 0.001, 3e-06]
+    data["analysis"]["tolerance"] = 5e-3
+    out = io.StringIO()
+    yaml.dump(data, out)
+    assert "1e-05" in out.getvalue()  # the spelling PyYAML's own loader reads as a string
+    path = tmp_path / "params.yaml"
+    path.write_text(out.getvalue())
+
+    params = P.load_params(path)
+    assert P.sweep_lrs(params) == [1e-05, 0.001, 3e-06]
+    assert all(isinstance(lr, float) for lr in params["sweep"]["lrs"])
+    assert params["analysis"]["tolerance"] == 0.005
+    assert params["seed"] == 20250302 and isinstance(params["seed"], int)
+    assert params["train"]["device"] == "auto"
+
+
+@pytest.mark.parametrize("text, expected", [("1e-05", 1e-05), ("-2E+3", -2000.0), ("1.0e-06", 1e-06), (".5", 0.5)])
+def test_float_spellings(tmp_path, text, expected):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"x: {text}\ny: 7\nz: '1e-05'\n")
+    params = P.load_params(path)
+    assert params["x"] == expected and isinstance(params["x"], float)
+    assert params["y"] == 7 and isinstance(params["y"], int)
+    assert params["z"] == "1e-05"  # quoted strings stay strings
+
+
+def sizes(train, valid):
+    return {"data": {"train_size": train, "valid_size": valid}}
+
+
+@pytest.mark.parametrize(
+    "train, valid, key",
+    [(0, 5000, "data.train_size"), (-3, 5000, "data.train_size"), (3000.5, 5000, "data.train_size"),
+     ("3000", 5000, "data.train_size"), (True, 5000, "data.train_size"), (3000, 0, "data.valid_size"),
+     (3000, None, "data.valid_size")],
+)
+def test_bad_split_sizes_name_the_parameter(train, valid, key):
+    with pytest.raises(P.ParamsError, match=key.replace(".", r"\.")):
+        P.split_sizes(sizes(train, valid))
+
+
+def test_split_sizes_cannot_exceed_the_training_set():
+    assert P.split_sizes(sizes(30000, 30000)) == (30000, 30000)
+    with pytest.raises(P.ParamsError, match=r"data\.train_size \+ data\.valid_size = 60001"):
+        P.split_sizes(sizes(30000, 30001))
+
+
+def test_missing_key_is_named():
+    with pytest.raises(P.ParamsError, match=r"missing key data\.valid_size"):
+        P.split_sizes({"data": {"train_size": 10}})
+
+
+@pytest.mark.parametrize("lrs", [[], "0.001", [0.001, -1.0], [0.001, "fast"], [0.001, 0.001]])
+def test_bad_sweep_lrs(lrs):
+    with pytest.raises(P.ParamsError, match="sweep.lrs|lr"):
+        P.sweep_lrs({"sweep": {"lrs": lrs}})
+
+
+def test_run_name_matches_dvc_foreach_names():
+    assert [P.run_name(v) for v in (1e-06, 1.259e-06, 0.0001, 0.001, 0.03162, "1e-05")] == [
+        "1e-06", "1.259e-06", "0.0001", "0.001", "0.03162", "1e-05"]
+
+
+def test_load_checked_turns_bad_params_into_a_one_line_exit(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data: {train_size: -1, valid_size: 10}\n")
+    with pytest.raises(SystemExit, match=r"^split: error: params\.yaml: data\.train_size must be a positive"):
+        P.load_checked("split", P.split_sizes, path)

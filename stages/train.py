@@ -5,10 +5,15 @@ Writes metrics/runs/<lr>.json (results), metrics/history/<lr>.csv (one row per e
 data/models/<lr>.pt (the best-validation weights).
 """
 
+import time
+
+STARTED_AT = time.time()  # before the heavy imports: the stage's start-up cost is part of what we report
+
 import csv
 import dataclasses
 import io
 import sys
+from datetime import datetime, timezone
 
 import torch
 
@@ -97,13 +102,26 @@ def main() -> None:
     out = paths(name)
 
     progress = ProgressLine(name)
-    run = train(load_tensors(), settings, on_epoch=progress)
+    data = load_tensors()
+    startup_s = time.time() - STARTED_AT
+    run = train(data, settings, on_epoch=progress)
     progress.finish(run["results"])
 
     with atomic.atomic_path(out["model"]) as tmp:
         torch.save({"lr": settings.lr, "state_dict": run["best_state"]}, tmp)
     atomic.write_text(out["history"], history_csv(run["history"]))
-    atomic.write_json(out["results"], run["results"])
+    finished_at = time.time()
+    atomic.write_json(out["results"], {
+        **run["results"],
+        "startup_s": round(startup_s, 3),  # process start to data in memory
+        "stage_wall_s": round(finished_at - STARTED_AT, 3),
+        "started_at": _iso(STARTED_AT),
+        "finished_at": _iso(finished_at),
+    })
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ test: setup
 	$(PYTHON) -m pytest
 
 bench: setup
+	dvc repro split
 	$(PYTHON) -m bench.epoch
 
 clean-venv:

@@ -1,0 +1,70 @@
+"""The train stage's own pieces: settings from params.yaml, the progress line, the history file."""
+
+import copy
+import io
+
+import pytest
+
+from stages import train as stage
+from stages.lib import params as P
+from stages.lib.training import EarlyStopping
+
+PARAMS = P.load_params()
+
+
+def with_change(key, value):
+    params = copy.deepcopy(PARAMS)
+    section, name = key.split(".")
+    params[section][name] = value
+    return params
+
+
+def test_defaults_read_from_params_yaml():
+    settings, threads = stage.read_settings(PARAMS, "1e-05")
+    assert settings.lr == 1e-05 and settings.seed == 20250302
+    assert (settings.batch_size, settings.patience, settings.double_softmax) == (32, 5, False)
+    assert (settings.device, settings.precision, threads) == ("auto", "fp32", 0)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("train.device", "tpu"), ("train.precision", "fp8"), ("train.threads", -1), ("train.patience", 0),
+    ("train.batch_size", 0.5), ("model.double_softmax", "yes"), ("train.max_epochs", None)])
+def test_bad_training_params_name_the_key(key, value):
+    with pytest.raises(P.ParamsError, match=key.replace(".", r"\.")):
+        stage.read_settings(with_change(key, value), "0.001")
+
+
+@pytest.mark.parametrize("lr", ["-0.001", "0", "fast", "inf"])
+def test_bad_learning_rate_on_the_command_line(lr):
+    with pytest.raises(P.ParamsError):
+        stage.read_settings(PARAMS, lr)
+
+
+def test_output_paths_use_the_dvc_stage_name():
+    assert stage.paths(P.run_name(1e-05)) == {
+        "results": "metrics/runs/1e-05.json", "history": "metrics/history/1e-05.csv", "model": "data/models/1e-05.pt"}
+
+
+class NotATerminal(io.StringIO):
+    def isatty(self):
+        return False
+
+
+def test_progress_in_a_log_is_one_line_per_ten_epochs_not_a_flood():
+    out = NotATerminal()
+    progress, stopper = stage.ProgressLine("0.001", out), EarlyStopping(5)
+    for epoch in range(1, 26):
+        stopper.update(epoch, epoch / 100)
+        progress({"epoch": epoch, "train_loss": 1 / epoch, "valid_acc": epoch / 100, "elapsed_s": epoch * 0.5}, stopper)
+    progress.finish({"stopped_by": "early_stopping", "epochs": 25, "train_time_s": 12.5, "best_valid_acc": 0.25,
+                     "best_epoch": 25, "test_acc": 0.24})
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("train@0.001  epoch  10  loss 0.1000  valid 0.1000  best 0.1000 (epoch 10)")
+    assert lines[-1] == ("train@0.001: early_stopping after 25 epochs (12.5 s); best valid 0.2500 at epoch 25, "
+                         "test 0.2400")
+
+
+def test_history_csv():
+    text = stage.history_csv([{"epoch": 1, "train_loss": 2.3, "valid_acc": 0.1, "elapsed_s": 1.5}])
+    assert text == "epoch,train_loss,valid_acc,elapsed_s\n1,2.3,0.1,1.5\n"

@@ -96,14 +96,16 @@ def settings(params: dict) -> list[str]:
 
 
 def machine(s: dict) -> list[str]:
-    lines = [f"- Device: {s['device']}, {s['threads']} threads; CPU: {s.get('cpu', 'unknown')}.",
+    lines = [f"- Device: {s['device']}, {s['threads']} threads; CPU: {s.get('cpu', 'unknown')}; "
+             f"PyTorch {s.get('torch', 'unknown')}.",
              f"- {s['runs']} runs, {s['total_epochs']:,} epochs, {duration(s['total_train_time_s'])} in training "
              f"loops (including per-epoch validation)."]
     if "sweep_wall_s" in s:
         lines.append(
             f"- Full sweep wall time {duration(s['sweep_wall_s'])} from the first train stage's start to the last "
             f"one's end ({duration(s['total_stage_wall_s'])} inside the train stages, the rest is DVC); "
-            f"{s['mean_sec_per_epoch']:.3f} s per epoch on average; {s['mean_startup_s']:.2f} s stage start-up."
+            f"{s['mean_sec_per_epoch']:.3f} s per epoch on average; {s['mean_startup_s']:.2f} s per stage from process "
+            f"start to data in memory."
         )
     return lines
 

@@ -114,6 +114,7 @@ def summarize(table: pd.DataFrame, tolerance: float, chance_level: float) -> dic
         "device": _distinct(table, "device"),
         "threads": _distinct(table, "threads"),
         "cpu": _distinct(table, "cpu"),
+        "torch": _distinct(table, "torch"),
     }
 
 

@@ -1,11 +1,16 @@
-"""Compare two sweeps' accuracy curves, e.g. fp32 against bf16: python -m bench.compare_sweeps A.csv B.csv
+"""Compare two sweeps, e.g. fp32 against bf16: python -m bench.compare_sweeps A.csv B.csv [PLOT.png]
 
 Prints, per learning rate, both validation and test accuracies, epochs and training times, then the largest
-differences and each sweep's conclusions (best LR, trade-off LR, no-learning threshold).
+differences and each sweep's conclusions (best LR, trade-off LR, no-learning threshold); with PLOT.png, also
+draws both accuracy curves against the learning rate.
 """
 
 import sys
 
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from stages.lib import analysis, params as P
@@ -16,10 +21,27 @@ def conclusions(table: pd.DataFrame, params: dict) -> dict:
                               P.fraction(params, "analysis.chance_level"))
 
 
+def plot(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], path: str) -> None:
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for table, name, style in ((a, names[0], "o-"), (b, names[1], "s--")):
+        ax.plot(table["lr"], table["best_valid_acc"], style, ms=4, label=f"{name}: validation")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("best validation accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(f"Accuracy by learning rate: {names[0]} against {names[1]}")
+    ax.legend(loc="center left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.splitlines()[0])
-    a, b = (pd.read_csv(path) for path in sys.argv[1:])
+    a, b = (pd.read_csv(path) for path in sys.argv[1:3])
+    if len(sys.argv) == 4:
+        plot(a, b, (sys.argv[1], sys.argv[2]), sys.argv[3])
     merged = a.merge(b, on="lr", suffixes=("_a", "_b"))
     print("| LR | valid A | valid B | test A | test B | epochs A | epochs B | time A (s) | time B (s) |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

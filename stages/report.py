@@ -164,8 +164,15 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
     return "\n".join(parts)
 
 
+def checked(params: dict) -> dict:
+    """params.yaml, after checking the values the report quotes."""
+    P.sweep_lrs(params)
+    P.split_sizes(params)
+    return params
+
+
 def main() -> None:
-    params = P.load_checked("report", lambda p: (P.sweep_lrs(p), p)[1])
+    params = P.load_checked("report", checked)
     text = render(
         params,
         json.loads(SUMMARY_JSON.read_text()),

@@ -14,11 +14,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.colors import Normalize
 
+from stages.aggregate import CURVES_CSV, SUMMARY_JSON, SWEEP_CSV
 from stages.lib import atomic
 
-SWEEP_CSV = Path("metrics/sweep.csv")
-CURVES_CSV = Path("metrics/learning_curves.csv")
-SUMMARY_JSON = Path("metrics/summary.json")
 PLOTS_DIR = Path("plots")
 FIGSIZE = (8, 5.5)
 

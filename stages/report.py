@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from stages.aggregate import SUMMARY_JSON, SWEEP_CSV
 from stages.lib import atomic, params as P
 from stages.plot import FIGURE_NAMES, PLOTS_DIR
 
 REPORT = Path("REPORT.md")
-SWEEP_CSV = Path("metrics/sweep.csv")
-SUMMARY_JSON = Path("metrics/summary.json")
 SPLIT_JSON = Path("metrics/split.json")
 MODEL_SUMMARY = Path("metrics/model_summary.txt")
 SEED_NO_LEARNING_CLAIM = 1e-5  # the seed: "below 1e-5, training does not progress at all"

@@ -6,7 +6,6 @@ and metrics/summary.json (best LR, best-accuracy range, trade-off LR, where lear
 """
 
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def load_curves(lrs: list[float], history_dir: Path = HISTORY_DIR) -> pd.DataFra
     for lr in lrs:
         history = pd.read_csv(run_file(history_dir, lr, ".csv"))
         history.insert(0, "lr", lr)
-        history.insert(1, "log10_lr", round(math.log10(lr), 4))
+        history.insert(1, "log10_lr", analysis.log10_lr(lr))
         curves.append(history)
     return pd.concat(curves, ignore_index=True).sort_values(["lr", "epoch"], ignore_index=True)
 

@@ -11,10 +11,15 @@ COLUMNS = ["lr", "log10_lr", "best_valid_acc", "test_acc", "train_time_s", "epoc
            "sec_per_epoch", "stopped_by"]
 
 
+def log10_lr(lr: float) -> float:
+    """The LR's exponent, rounded so that the grid's 10^-5.9 reads as -5.9 in tables and plots."""
+    return round(math.log10(lr), 4)
+
+
 def sweep_table(runs: list[dict]) -> pd.DataFrame:
     """One row per run, sorted by learning rate, with the Pareto-front flag."""
     table = pd.DataFrame(runs)
-    table["log10_lr"] = [round(math.log10(lr), 4) for lr in table["lr"]]
+    table["log10_lr"] = [log10_lr(lr) for lr in table["lr"]]
     table = table.sort_values("lr", ignore_index=True)
     table["pareto"] = pareto_mask(table)
     extra = [c for c in table.columns if c not in COLUMNS and c != "pareto"]

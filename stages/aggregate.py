@@ -12,9 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from stages.lib import analysis, atomic, params as P
+from stages.lib.runs import HISTORY_DIR, RESULTS_DIR
 
-RUNS_DIR = Path("metrics/runs")
-HISTORY_DIR = Path("metrics/history")
 SWEEP_CSV = Path("metrics/sweep.csv")
 CURVES_CSV = Path("metrics/learning_curves.csv")
 SUMMARY_JSON = Path("metrics/summary.json")
@@ -36,7 +35,7 @@ def run_file(folder: Path, lr: float, suffix: str) -> Path:
     return path
 
 
-def load_runs(lrs: list[float], runs_dir: Path = RUNS_DIR) -> list[dict]:
+def load_runs(lrs: list[float], runs_dir: Path = RESULTS_DIR) -> list[dict]:
     return [json.loads(run_file(runs_dir, lr, ".json").read_text()) for lr in lrs]
 
 

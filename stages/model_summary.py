@@ -5,7 +5,7 @@ from torchinfo import summary
 from stages.lib import atomic, params as P
 from stages.lib.model import CNN, INPUT_SHAPE
 
-SUMMARY_FILE = "metrics/model_summary.txt"
+SUMMARY_FILE = "metrics/model_summary.txt"  # read by stages/report.py
 
 
 def main() -> None:

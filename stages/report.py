@@ -7,11 +7,11 @@ import pandas as pd
 
 from stages.aggregate import SUMMARY_JSON, SWEEP_CSV
 from stages.lib import atomic, params as P
+from stages.lib.data import SPLIT_METRICS_FILE
+from stages.model_summary import SUMMARY_FILE
 from stages.plot import FIGURE_NAMES, PLOTS_DIR
 
 REPORT = Path("REPORT.md")
-SPLIT_JSON = Path("metrics/split.json")
-MODEL_SUMMARY = Path("metrics/model_summary.txt")
 SEED_NO_LEARNING_CLAIM = 1e-5  # the seed: "below 1e-5, training does not progress at all"
 
 
@@ -176,8 +176,8 @@ def main() -> None:
         params,
         json.loads(SUMMARY_JSON.read_text()),
         pd.read_csv(SWEEP_CSV),
-        json.loads(SPLIT_JSON.read_text()),
-        MODEL_SUMMARY.read_text(),
+        json.loads(SPLIT_METRICS_FILE.read_text()),
+        Path(SUMMARY_FILE).read_text(),
     )
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")

@@ -11,10 +11,8 @@ import numpy as np
 import torch
 
 from stages.lib import atomic, params as P
-from stages.lib.data import INDICES_FILE, SPLIT_DIR, TENSORS_FILE
+from stages.lib.data import INDICES_FILE, SPLIT_DIR, SPLIT_METRICS_FILE, TENSORS_FILE
 from stages.lib.mnist import RAW_DIR, load_split
-
-METRICS_FILE = "metrics/split.json"
 
 
 def draw_split(n_images: int, train_size: int, valid_size: int, seed: int) -> dict[str, list[int]]:
@@ -48,7 +46,7 @@ def main() -> None:
             tensors[f"{name}_labels"] = torch.from_numpy(labels.copy())
         torch.save(tensors, tmp / TENSORS_FILE.name)
     atomic.write_json(
-        METRICS_FILE,
+        SPLIT_METRICS_FILE,
         {name: {"size": len(labels), "class_counts": class_counts(labels)} for name, (_, labels) in splits.items()},
     )
     print(f"split: {train_size} train / {valid_size} valid / {len(test_labels)} test images", file=sys.stderr)

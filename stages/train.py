@@ -19,6 +19,7 @@ import torch
 
 from stages.lib import atomic, params as P
 from stages.lib.data import load_tensors
+from stages.lib.runs import run_files
 from stages.lib.training import Settings, resolve_device, train
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -42,14 +43,6 @@ def read_settings(params: dict, lr: float) -> tuple[Settings, int]:
         precision=P.choice(params, "train.precision", PRECISIONS),
     )
     return settings, threads
-
-
-def paths(name: str) -> dict:
-    return {
-        "results": f"metrics/runs/{name}.json",
-        "history": f"metrics/history/{name}.csv",
-        "model": f"data/models/{name}.pt",
-    }
 
 
 class ProgressLine:
@@ -99,7 +92,7 @@ def main() -> None:
     except RuntimeError as e:
         sys.exit(f"train: error: {e}")
     name = P.run_name(settings.lr)
-    out = paths(name)
+    out = run_files(name)
 
     progress = ProgressLine(name)
     data = load_tensors()

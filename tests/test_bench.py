@@ -2,10 +2,12 @@
 
 import sys
 
+import pytest
 import torch
 
 from bench import compare_sweeps
-from bench.epoch import epoch_flops
+from bench.epoch import convolution_flops, epoch_flops
+from bench.profile_epoch import OTHER_OPERATORS, OUTSIDE_OPERATORS, group_by_category
 from stages.lib.training import Settings
 from tests.test_analysis import run as make_run
 
@@ -13,9 +15,25 @@ from tests.test_analysis import run as make_run
 def test_epoch_work_is_about_100_gflop_at_the_default_sizes():
     data = {"train": (torch.zeros(3000, 1, 28, 28), torch.zeros(3000, dtype=torch.long)),
             "valid": (torch.zeros(5000, 1, 28, 28), torch.zeros(5000, dtype=torch.long))}
-    flops = epoch_flops(data, Settings(lr=1e-3, seed=0))
+    flops_by_op = epoch_flops(data, Settings(lr=1e-3, seed=0))
     # forward: 114.28 M mult-adds per 32 images (torchinfo); backward about twice that, less the first layer's input
-    assert 90e9 < flops < 105e9
+    assert 90e9 < sum(flops_by_op.values()) < 105e9
+    # the convolutions are nearly all of it; the linear layers the rest
+    assert 0.95 < convolution_flops(flops_by_op) / sum(flops_by_op.values()) < 1
+
+
+def test_profile_groups_operators_by_kind_and_leaves_the_rest_to_the_python_loop():
+    self_seconds = {"aten::mkldnn_convolution": 0.4, "aten::convolution_backward": 0.3, "aten::max_pool2d_with_indices": 0.05,
+                    "aten::threshold_backward": 0.02, "aten::addmm": 0.01, "aten::t": 0.001, "aten::_fused_adamw_": 0.01,
+                    "Optimizer.step#AdamW.step": 0.004, "aten::fill_": 0.02, "autograd::engine::evaluate_function: X": 0.005}
+    groups = group_by_category(1.0, self_seconds)
+    assert groups["convolutions"] == pytest.approx(0.7)
+    assert groups["max-pooling"] == pytest.approx(0.05)
+    assert groups["linear layers"] == pytest.approx(0.011)
+    assert groups["optimizer (fused AdamW)"] == pytest.approx(0.014)
+    assert groups[OTHER_OPERATORS] == pytest.approx(0.005)
+    assert groups[OUTSIDE_OPERATORS] == pytest.approx(1.0 - sum(self_seconds.values()))
+    assert sum(groups.values()) == pytest.approx(1.0)
 
 
 def test_compare_sweeps_prints_both_and_plots(tmp_path, monkeypatch, capsys):

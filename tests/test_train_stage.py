@@ -7,6 +7,7 @@ import pytest
 
 from stages import train as stage
 from stages.lib import params as P
+from stages.lib.runs import run_files
 from stages.lib.training import EarlyStopping
 
 PARAMS = P.load_params()
@@ -41,7 +42,7 @@ def test_bad_learning_rate_on_the_command_line(lr):
 
 
 def test_output_paths_use_the_dvc_stage_name():
-    assert stage.paths(P.run_name(1e-05)) == {
+    assert {kind: str(path) for kind, path in run_files(P.run_name(1e-05)).items()} == {
         "results": "metrics/runs/1e-05.json", "history": "metrics/history/1e-05.csv", "model": "data/models/1e-05.pt"}
 
 

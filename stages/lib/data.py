@@ -11,6 +11,7 @@ import torch
 SPLIT_DIR = Path("data/split")
 TENSORS_FILE = SPLIT_DIR / "tensors.pt"
 INDICES_FILE = SPLIT_DIR / "indices.json"
+SPLIT_METRICS_FILE = Path("metrics/split.json")  # class counts per split, for the report
 SPLITS = ("train", "valid", "test")
 
 

@@ -5,7 +5,10 @@ Prints, measured in one run on this machine (medians of several repetitions):
   - the reference loop's seconds per epoch (torchvision dataset with per-image ToTensor/Normalize,
     DataLoader at batch 32 for training and validation, softmax output into CrossEntropyLoss),
   - their ratio, this machine's fp32 matrix-product GFLOP/s and the fraction of it one epoch reaches,
-  - the start-up of one train stage (process start to the first training step), and `dvc status` time.
+  - where one epoch's time goes (torch.profiler, grouped by kind of work; bench/profile_epoch.py) and the
+    rate the ratio goal would need,
+  - the start-up of one train stage (process start to the first training step; `import torch` alone), and
+    `dvc status` time.
 Needs the split: run `dvc repro split` first.  Usage: python -m bench.epoch [--epochs N] [--repeats N]
 """
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from bench.profile_epoch import group_by_category, profile_one_epoch
+from bench.profile_epoch import group_by_category, print_groups, profile_one_epoch
 from stages.lib import params as P
 from stages.lib.data import INDICES_FILE, TENSORS_FILE, load_tensors
 from stages.lib.mnist import RAW_DIR
@@ -168,13 +168,11 @@ def dvc_status_seconds(repeats: int) -> list[float]:
 
 def print_breakdown(data, settings: Settings, conv_flops: float, matmul_gflop_s: float) -> None:
     wall, self_seconds, _ = profile_one_epoch(data, settings)
+    groups = group_by_category(wall, self_seconds)
+    conv_rate = conv_flops / max(groups["convolutions"], 1e-9) / 1e9
     print(f"where one fp32 epoch goes (torch.profiler, {wall:.2f} s with its overhead):")
-    for label, seconds in group_by_category(wall, self_seconds).items():
-        line = f"  {label:38s} {seconds:6.3f} s  {seconds / wall:4.0%}"
-        if label == "convolutions" and seconds:
-            rate = conv_flops / seconds / 1e9
-            line += f"  {conv_flops / 1e9:.1f} GFLOP -> {rate:.0f} GFLOP/s, {rate / matmul_gflop_s:.0%} of the matmul rate"
-        print(line)
+    print_groups(wall, groups, notes={"convolutions": f"  {conv_flops / 1e9:.1f} GFLOP -> {conv_rate:.0f} GFLOP/s, "
+                                                      f"{conv_rate / matmul_gflop_s:.0%} of the matmul rate"})
 
 
 def median(values: list[float]) -> float:

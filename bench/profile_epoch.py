@@ -51,13 +51,17 @@ def group_by_category(wall_s: float, self_seconds: dict[str, float]) -> dict[str
     return groups
 
 
+def print_groups(wall_s: float, groups: dict[str, float], notes: dict[str, str] | None = None) -> None:
+    for label, seconds in groups.items():
+        print(f"  {label:38s} {seconds:6.3f} s  {seconds / wall_s:4.0%}{(notes or {}).get(label, '')}")
+
+
 def main() -> None:
     params = P.load_params()
     settings = Settings(lr=1e-3, seed=P.seed(params), batch_size=P.positive_int(params, "train.batch_size"))
     wall, self_seconds, prof = profile_one_epoch(load_tensors(), settings, record_shapes=True)
     print(f"one epoch under the profiler: {wall:.3f} s")
-    for label, seconds in group_by_category(wall, self_seconds).items():
-        print(f"  {label:38s} {seconds:6.3f} s  {seconds / wall:4.0%}")
+    print_groups(wall, group_by_category(wall, self_seconds))
     print(prof.key_averages(group_by_input_shape=True).table(
         sort_by="self_cpu_time_total", row_limit=15, max_name_column_width=32, max_shapes_column_width=60))
 

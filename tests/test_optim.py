@@ -1,6 +1,5 @@
 """stages.lib.optim.AdamW against torch.optim.AdamW(fused=True): the same updates, bit for bit."""
 
-import copy
 import subprocess
 import sys
 

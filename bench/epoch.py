@@ -30,7 +30,6 @@ from bench.profile_epoch import group_by_category, print_groups, profile_one_epo
 from stages.lib import params as P
 from stages.lib.data import INDICES_FILE, TENSORS_FILE, load_tensors
 from stages.lib.mnist import RAW_DIR
-from stages.lib.model import CNN
 from stages.lib.training import Settings, build_model, loss_fn, train
 
 LR = 1e-3  # a learning rate that trains normally; the cost per epoch does not depend on it

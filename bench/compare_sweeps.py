@@ -1,8 +1,9 @@
 """Compare two sweeps, e.g. fp32 against bf16: python -m bench.compare_sweeps A.csv B.csv [PLOT.png]
 
-Prints, per learning rate, both validation and test accuracies, epochs and training times, then the largest
-differences and each sweep's conclusions (best LR, trade-off LR, no-learning threshold); with PLOT.png, also
-draws both accuracy curves against the learning rate.
+A and B: tables with one row per run, as metrics/runs.csv (a table without a `seed` column, such as the
+single-seed sweeps in bench/results/, counts as one seed). Prints, per learning rate, both sweeps' mean
+validation and test accuracies, median epochs and training times, then the largest differences and each
+sweep's conclusions (best LR, trade-off LR, learning edge); with PLOT.png, also draws both accuracy curves.
 """
 
 import sys
@@ -16,9 +17,23 @@ import pandas as pd
 from stages.lib import analysis, params as P
 
 
-def conclusions(table: pd.DataFrame, params: dict) -> dict:
-    return analysis.summarize(table, P.fraction(params, "analysis.tolerance"),
-                              P.fraction(params, "analysis.chance_level"))
+def load(path: str) -> pd.DataFrame:
+    table = pd.read_csv(path)
+    return table if "seed" in table else table.assign(seed=0)
+
+
+def per_lr(runs: pd.DataFrame) -> pd.DataFrame:
+    return runs.groupby("lr", as_index=False).agg(
+        best_valid_acc=("best_valid_acc", "mean"), test_acc=("test_acc", "mean"), epochs=("epochs", "median"),
+        train_time_s=("train_time_s", "median"))
+
+
+def conclusions(runs: pd.DataFrame, params: dict) -> dict:
+    """The sweep's conclusions from its runs alone (no learning curves, so no time to target)."""
+    chance = P.fraction(params, "analysis.chance_level")
+    table = analysis.runs_table(runs.to_dict("records"), chance)
+    no_curves = pd.DataFrame(columns=["lr", "seed", "epoch", "valid_acc"])
+    return analysis.analyze(table, no_curves, P.fraction(params, "analysis.tolerance"), chance)[2]
 
 
 def plot(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], path: str) -> None:
@@ -39,7 +54,8 @@ def plot(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], path: str) ->
 def main() -> None:
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.splitlines()[0])
-    a, b = (pd.read_csv(path) for path in sys.argv[1:3])
+    runs_a, runs_b = (load(path) for path in sys.argv[1:3])
+    a, b = per_lr(runs_a), per_lr(runs_b)
     if len(sys.argv) == 4:
         plot(a, b, (sys.argv[1], sys.argv[2]), sys.argv[3])
     merged = a.merge(b, on="lr", suffixes=("_a", "_b"))
@@ -47,18 +63,22 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in merged.itertuples():
         print(f"| {r.lr:g} | {r.best_valid_acc_a:.4f} | {r.best_valid_acc_b:.4f} | {r.test_acc_a:.4f} | "
-              f"{r.test_acc_b:.4f} | {r.epochs_a} | {r.epochs_b} | {r.train_time_s_a:.1f} | {r.train_time_s_b:.1f} |")
+              f"{r.test_acc_b:.4f} | {r.epochs_a:g} | {r.epochs_b:g} | {r.train_time_s_a:.1f} | {r.train_time_s_b:.1f} |")
     diff = (merged["best_valid_acc_b"] - merged["best_valid_acc_a"]).abs()
     print(f"\nlargest validation-accuracy difference: {diff.max():.4f} at LR {merged['lr'][diff.idxmax()]:g}; "
           f"median {diff.median():.4f}")
-    print(f"total training time: A {merged['train_time_s_a'].sum():.0f} s, B {merged['train_time_s_b'].sum():.0f} s; "
-          f"epochs: A {merged['epochs_a'].sum()}, B {merged['epochs_b'].sum()}")
+    print(f"total training time: A {runs_a['train_time_s'].sum():.0f} s, B {runs_b['train_time_s'].sum():.0f} s; "
+          f"epochs: A {runs_a['epochs'].sum()}, B {runs_b['epochs'].sum()}")
     params = P.load_params()
-    for name, table in (("A", a), ("B", b)):
-        s = conclusions(table, params)
-        print(f"{name}: best LR {s['best_lr']:g} ({s['best_valid_acc']:.4f}), range {s['best_range']['low_lr']:g}-"
-              f"{s['best_range']['high_lr']:g}, trade-off LR {s['tradeoff_lr']:g}, no learning below "
-              f"{s['no_learning_below']}")
+    for name, runs in (("A", runs_a), ("B", runs_b)):
+        s = conclusions(runs, params)
+        if not s["anything_learned"]:
+            print(f"{name}: no LR learned")
+            continue
+        print(f"{name}: best LR {s['best']['lr']:g} ({s['best']['valid_mean']:.4f}), range "
+              f"{s['best_range']['low_lr']:g}-{s['best_range']['high_lr']:g}, trade-off LR {s['tradeoff']['lr']:g}, "
+              f"every seed learns from {s['learning']['all_from']}, none up to "
+              f"{s['learning']['none_up_to']}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from bench.profile_epoch import group_by_category, print_groups, profile_one_epoch
 from stages.lib import params as P
-from stages.lib.data import INDICES_FILE, TENSORS_FILE, load_tensors
+from stages.lib.data import load_tensors
+from stages.lib.layout import INDICES_FILE, TENSORS_FILE
 from stages.lib.mnist import RAW_DIR
 from stages.lib.training import Settings, build_model, loss_fn, train
 
@@ -187,7 +188,7 @@ def main() -> None:
         sys.exit("bench: no split yet; run `dvc repro split` first")
 
     params = P.load_params()
-    seed = P.seed(params)
+    seed = P.training_seeds(params)[0]
     settings = Settings(lr=LR, seed=seed, batch_size=P.positive_int(params, "train.batch_size"))
     data = load_tensors()
     threads = torch.get_num_threads()

@@ -4,14 +4,13 @@ from torchinfo import summary
 
 from stages.lib import atomic, params as P
 from stages.lib.model import CNN, INPUT_SHAPE
-
-SUMMARY_FILE = "metrics/model_summary.txt"  # read by stages/report.py
+from stages.lib.paths import MODEL_SUMMARY_FILE
 
 
 def main() -> None:
     batch_size = P.load_checked("model_summary", lambda p: P.positive_int(p, "train.batch_size"))
     text = str(summary(CNN(), input_size=(batch_size, *INPUT_SHAPE), verbose=0, device="cpu"))
-    atomic.write_text(SUMMARY_FILE, text + "\n")
+    atomic.write_text(MODEL_SUMMARY_FILE, text + "\n")
     print(text)
 
 

@@ -1,11 +1,11 @@
 """Stage plot: the sweep's figures as PNGs in plots/, readable without DVC.
 
-accuracy_vs_lr, train_time_vs_lr, epochs_vs_lr, accuracy_vs_time (Pareto front, trade-off pick)
-and learning_curves (validation accuracy per epoch, one line per LR).
+accuracy_vs_lr (every seed, the mean and its 95 % interval), cost_vs_lr (epochs to early stopping and
+to the target accuracy, in pooled seconds too), accuracy_vs_cost (the Pareto view on means) and
+learning_curves (validation accuracy per epoch, one line per run).
 """
 
 import json
-from pathlib import Path
 
 import matplotlib
 
@@ -13,11 +13,11 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
-from stages.aggregate import CURVES_CSV, SUMMARY_JSON, SWEEP_CSV
 from stages.lib import atomic
+from stages.lib.paths import CURVES_CSV, FIGURE_NAMES, PLOTS_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
 
-PLOTS_DIR = Path("plots")
 FIGSIZE = (8, 5.5)
 
 
@@ -28,92 +28,105 @@ def _lr_axis(ax) -> None:
 
 
 def _mark_picks(ax, summary: dict) -> None:
-    ax.axvline(summary["best_lr"], color="tab:green", ls="--", lw=1, label=f"best LR {summary['best_lr']:g}")
-    ax.axvline(summary["tradeoff_lr"], color="tab:red", ls=":", lw=1.5,
-               label=f"trade-off LR {summary['tradeoff_lr']:g}")
+    best, tradeoff = summary["best"], summary["tradeoff"]
+    ax.axvline(best["lr"], color="tab:green", ls="--", lw=1, label=f"best LR {best['lr']:g}")
+    if tradeoff:
+        ax.axvline(tradeoff["lr"], color="tab:red", ls=":", lw=1.5, label=f"trade-off LR {tradeoff['lr']:g}")
 
 
-def accuracy_vs_lr(table: pd.DataFrame, summary: dict):
+def _seeds_label(summary: dict) -> str:
+    return f"{summary['sweep']['seeds']} seed{'s' if summary['sweep']['seeds'] > 1 else ''}"
+
+
+def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    low, high = summary["best_range"]["low_lr"], summary["best_range"]["high_lr"]
-    ax.axvspan(low, high, color="tab:green", alpha=0.12,
-               label=f"within {summary['tolerance']:g} of best ({low:g} – {high:g})")
-    ax.plot(table["lr"], table["best_valid_acc"], "o-", ms=4, label="validation (best epoch)")
-    ax.plot(table["lr"], table["test_acc"], "s--", ms=3, alpha=0.8, label="test (best-validation weights)")
-    ax.axhline(summary["chance_level"], color="grey", lw=1, label=f"chance level {summary['chance_level']:g}")
+    if summary["best_range"]:
+        r = summary["best_range"]
+        ax.axvspan(r["low_lr"], r["high_lr"], color="tab:green", alpha=0.10,
+                   label=f"best range: mean within {r['tolerance']:g} of the best ({r['low_lr']:g} – {r['high_lr']:g})")
+    ax.scatter(runs["lr"], runs["best_valid_acc"], s=10, color="tab:blue", alpha=0.35, zorder=3,
+               label="validation, each seed")
+    ax.fill_between(lrs["lr"], lrs["valid_ci_low"], lrs["valid_ci_high"], color="tab:blue", alpha=0.25, lw=0,
+                    label=f"{100 * summary['sweep']['confidence']:g}% interval of the mean (bootstrap)")
+    ax.plot(lrs["lr"], lrs["valid_mean"], "o-", ms=3, color="tab:blue", label=f"validation, mean of {_seeds_label(summary)}")
+    ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
+    chance = summary["learning"]["chance_level"]
+    ax.axhline(chance, color="grey", lw=1, label=f"chance level {chance:g}")
     _mark_picks(ax, summary)
     _lr_axis(ax)
-    ax.set_ylabel("accuracy")
+    ax.set_ylabel("best validation accuracy")
     ax.set_ylim(0, 1.02)
     ax.set_title("Accuracy by learning rate")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
     return fig
 
 
-def train_time_vs_lr(table: pd.DataFrame, summary: dict):
+def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.plot(table["lr"], table["train_time_s"], "o-", ms=4, label="training time (incl. validation)")
-    _mark_picks(ax, summary)
-    _lr_axis(ax)
-    ax.set_yscale("log")
-    ax.set_ylabel("training time (s, log scale)")
-    ax.set_title(f"Training time by learning rate ({summary['device']}, {summary['threads']} threads)")
-    ax.legend(fontsize=8)
-    return fig
-
-
-def epochs_vs_lr(table: pd.DataFrame, summary: dict):
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.plot(table["lr"], table["epochs"], "o-", ms=4, label="epochs trained")
-    ax.plot(table["lr"], table["best_epoch"], "s--", ms=3, label="epoch of best validation accuracy")
+    ax.scatter(runs["lr"], runs["epochs"], s=10, color="tab:purple", alpha=0.35, label="epochs to early stopping, each seed")
+    ax.plot(lrs["lr"], lrs["epochs_median"], "o-", ms=3, color="tab:purple", label="epochs to early stopping, median")
+    if summary["time_to_target"]:
+        target = summary["time_to_target"]["target_valid_acc"]
+        ax.plot(lrs["lr"], lrs["epochs_to_target_median"], "s--", ms=3, color="tab:brown",
+                label=f"epochs to reach {target:.4f} (best mean - tolerance), median; gaps: not reached")
     _mark_picks(ax, summary)
     _lr_axis(ax)
     ax.set_yscale("log")
     ax.set_ylabel("epochs (log scale)")
-    ax.set_title("Epochs until early stopping, by learning rate")
-    ax.legend(fontsize=8)
+    pooled = summary["cost"]["pooled_sec_per_epoch"]
+    seconds = ax.secondary_yaxis("right", functions=(lambda e: e * pooled, lambda s: s / pooled))
+    seconds.set_ylabel(f"cost (s) at the pooled {pooled:.2f} s per epoch")
+    for axis in (ax.yaxis, seconds.yaxis):  # plain numbers, not 4x10^0
+        axis.set_major_formatter(ScalarFormatter())
+    ax.set_title("Cost by learning rate: epochs (every LR does the same work per epoch)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
     return fig
 
 
-def accuracy_vs_time(table: pd.DataFrame, summary: dict):
+def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    points = ax.scatter(table["train_time_s"], table["best_valid_acc"], c=table["log10_lr"], cmap="viridis", s=25,
+    learned = lrs[lrs["learned_fraction"] > 0]
+    ax.errorbar(learned["cost_median_s"], learned["valid_mean"],
+                yerr=[learned["valid_mean"] - learned["valid_ci_low"], learned["valid_ci_high"] - learned["valid_mean"]],
+                fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)
+    points = ax.scatter(learned["cost_median_s"], learned["valid_mean"], c=learned["log10_lr"], cmap="viridis", s=25,
                         zorder=3)
     fig.colorbar(points, ax=ax, label="log10(learning rate)")
-    front = table[table["pareto"]].sort_values("train_time_s")
-    ax.step(front["train_time_s"], front["best_valid_acc"], where="post", color="black", lw=1, label="Pareto front")
-    pick = table[table["lr"] == summary["tradeoff_lr"]].iloc[0]
-    ax.scatter([pick["train_time_s"]], [pick["best_valid_acc"]], s=160, facecolors="none", edgecolors="tab:red",
-               lw=2, zorder=4, label=f"trade-off pick: LR {summary['tradeoff_lr']:g}")
+    front = learned[learned["pareto"]].sort_values("cost_median_s")
+    ax.step(front["cost_median_s"], front["valid_mean"], where="post", color="black", lw=1, label="Pareto front (means)")
+    if summary["tradeoff"]:
+        pick = summary["tradeoff"]
+        ax.scatter([pick["cost_s"]], [pick["valid_mean"]], s=160, facecolors="none", edgecolors="tab:red", lw=2,
+                   zorder=4, label=f"trade-off pick: LR {pick['lr']:g}")
     ax.set_xscale("log")
-    ax.set_xlabel("training time (s, log scale)")
-    ax.set_ylabel("best validation accuracy")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 10, 20, 50, 100 ...
+    ax.xaxis.set_major_formatter(ScalarFormatter())  # 100, not 10^2; no crowded minor labels
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("median cost to early stopping (s, log scale; epochs x pooled s/epoch)")
+    ax.set_ylabel("mean best validation accuracy")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("Accuracy against training time")
+    ax.set_title(f"Accuracy against cost, LRs that learned ({_seeds_label(summary)}; bars: interval of the mean)")
     ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
 def learning_curves(curves: pd.DataFrame):
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    norm = Normalize(curves["log10_lr"].min(), curves["log10_lr"].max())
-    for lr, curve in curves.groupby("lr"):
-        ax.plot(curve["epoch"], curve["valid_acc"], color=plt.cm.viridis(norm(curve["log10_lr"].iloc[0])), lw=1)
+    norm = Normalize(curves["log10_lr"].min(), curves["log10_lr"].max() + (1e-9 if curves["log10_lr"].nunique() == 1 else 0))
+    for _, curve in curves.groupby(["lr", "seed"]):
+        ax.plot(curve["epoch"], curve["valid_acc"], color=plt.cm.viridis(norm(curve["log10_lr"].iloc[0])), lw=0.8,
+                alpha=0.6)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="log10(learning rate)")
     ax.set_xscale("log")
     ax.set_xlabel("epoch (log scale)")
     ax.set_ylabel("validation accuracy")
     ax.set_ylim(0, 1.02)
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("Learning curves: validation accuracy per epoch, one line per LR")
+    ax.set_title("Learning curves: validation accuracy per epoch, one line per run")
     return fig
 
 
-FIGURE_NAMES = ("accuracy_vs_lr.png", "train_time_vs_lr.png", "epochs_vs_lr.png", "accuracy_vs_time.png",
-                "learning_curves.png")
-
-
-def save(fig, path: Path) -> None:
+def save(fig, path) -> None:
     fig.tight_layout()
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110)
@@ -121,16 +134,11 @@ def save(fig, path: Path) -> None:
 
 
 def main() -> None:
-    table = pd.read_csv(SWEEP_CSV)
-    curves = pd.read_csv(CURVES_CSV)
+    runs, lrs, curves = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV), pd.read_csv(CURVES_CSV)
     summary = json.loads(SUMMARY_JSON.read_text())
-    figures = [
-        accuracy_vs_lr(table, summary),
-        train_time_vs_lr(table, summary),
-        epochs_vs_lr(table, summary),
-        accuracy_vs_time(table, summary),
-        learning_curves(curves),
-    ]
+    figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
+               learning_curves(curves)]
+    assert len(figures) == len(FIGURE_NAMES)
     for name, fig in zip(FIGURE_NAMES, figures):
         save(fig, PLOTS_DIR / name)
     print(f"plot: {len(figures)} figures in {PLOTS_DIR}/")

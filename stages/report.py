@@ -1,110 +1,180 @@
 """Stage report: REPORT.md, the study's answer in words, numbers and figures, readable offline."""
 
 import json
-from pathlib import Path
+import math
 
 import pandas as pd
 
-from stages.aggregate import SUMMARY_JSON, SWEEP_CSV
-from stages.lib import atomic, params as P
-from stages.lib.data import SPLIT_METRICS_FILE
-from stages.model_summary import SUMMARY_FILE
-from stages.plot import FIGURE_NAMES, PLOTS_DIR
+from stages.lib import analysis, atomic, params as P
+from stages.lib.layout import SPLIT_METRICS_FILE
+from stages.lib.paths import FIGURE_NAMES, MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SUMMARY_JSON, SWEEP_CSV
 
-REPORT = Path("REPORT.md")
-SEED_NO_LEARNING_CLAIM = 1e-5  # the seed: "below 1e-5, training does not progress at all"
+ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
 
-def pct(acc: float) -> str:
-    return f"{100 * acc:.2f}%"
+def pct(acc) -> str:
+    return "n/a" if acc is None or pd.isna(acc) else f"{100 * acc:.2f}%"
+
+
+def interval(low, high) -> str:
+    """A 95 % interval in percent, or why there is none."""
+    if low is None or pd.isna(low):
+        return "(one seed: no interval)"
+    return f"[{100 * low:.2f}, {100 * high:.2f}]"
 
 
 def duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
     return f"{minutes} min {secs:02d} s" if minutes else f"{seconds:.1f} s"
 
 
+def lrs_list(lrs: list[float]) -> str:
+    return ", ".join(f"{lr:g}" for lr in lrs) if lrs else "none"
+
+
 def conclusions(s: dict) -> list[str]:
-    r = s["best_range"]
-    span = f"LR {r['low_lr']:g} to {r['high_lr']:g} ({r['runs']} runs)" if r["runs"] > 1 else f"LR {r['low_lr']:g}"
+    best, seeds, conf = s["best"], s["sweep"]["seeds"], f"{100 * s['sweep']['confidence']:g}%"
+    best_text = (f"{pct(best['valid_mean'])} mean validation accuracy over {seeds} seeds at LR {best['lr']:g} "
+                 f"({conf} interval {interval(best['valid_ci_low'], best['valid_ci_high'])}; test {pct(best['test_mean'])})")
+    if not s["anything_learned"]:
+        return [f"1. **No learning rate learned anything**: every run stayed at or below the chance level "
+                f"({s['learning']['chance_level']:g}); the best was {best_text}. There is no best range and no "
+                f"trade-off to report: check the settings (patience, max_epochs, split sizes)."]
+    r, t, ttt = s["best_range"], s["tradeoff"], s["time_to_target"]
+    span = f"LR {r['low_lr']:g} to {r['high_lr']:g} ({r['lrs']} LRs)" if r["lrs"] > 1 else f"LR {r['low_lr']:g} alone"
     lines = [
-        f"1. **The learning-rate range with the best accuracy is {span}**: every run in it reaches a validation "
-        f"accuracy within {s['tolerance']:g} of the best, {pct(s['best_valid_acc'])} at LR {s['best_lr']:g} "
-        f"(test accuracy {pct(s['best_test_acc'])}).",
+        f"1. **Best accuracy: {span}**, the contiguous LRs whose mean validation accuracy is within "
+        f"{r['tolerance']:g} of the best mean, {best_text}. Not distinguishable from the best with {seeds} seeds "
+        f"(the {conf} t-interval of the paired difference, seed by seed, contains 0): "
+        f"{lrs_list(r['indistinguishable_lrs'])}" + (
+            "; so few seeds give wide intervals, and an LR whose seeds disagree lands here too." if seeds < 5 else "."),
     ]
-    speedup = s["best_train_time_s"] / s["tradeoff_train_time_s"] if s["tradeoff_train_time_s"] > 0 else 1
-    if s["tradeoff_lr"] == s["best_lr"]:
-        lines.append(f"2. **Weighing accuracy against time, the best learning rate is {s['tradeoff_lr']:g}**: the "
-                     f"most accurate run is also the fastest within tolerance ({duration(s['tradeoff_train_time_s'])}).")
+    if t["lr"] == best["lr"]:
+        tradeoff = (f"the most accurate LR is also the cheapest in the best range: median {t['epochs_median']:g} epochs "
+                    f"to early stopping")
     else:
-        lines.append(
-            f"2. **Weighing accuracy against time, the best learning rate is {s['tradeoff_lr']:g}**: the fastest run "
-            f"within {s['tolerance']:g} of the best accuracy, {pct(s['tradeoff_valid_acc'])} validation "
-            f"({pct(s['tradeoff_test_acc'])} test) in {duration(s['tradeoff_train_time_s'])} of training "
-            f"({s['tradeoff_epochs']} epochs), {speedup:.1f}x faster than the most accurate run "
-            f"({duration(s['best_train_time_s'])}, {s['best_epochs']} epochs)."
-        )
-    threshold = s["no_learning_below"]
-    chance = f"best validation accuracy at or below {s['chance_level']:g}"
-    if threshold is None:
-        what = "no learning rate learned anything" if s["learning_lrs"] == 0 else "the smallest learning rate learned"
-        lines.append(f"3. **No lower threshold for learning in this sweep: {what}** (chance level: {chance}).")
+        tradeoff = (f"the lowest median cost in the best range, {t['epochs_median']:g} epochs to early stopping against "
+                    f"{best['epochs_median']:g} for the most accurate LR; mean validation accuracy {pct(t['valid_mean'])} "
+                    f"{interval(t['valid_ci_low'], t['valid_ci_high'])}, test {pct(t['test_mean'])}")
+    lines.append(
+        f"2. **Best accuracy/time trade-off: LR {t['lr']:g}**: {tradeoff} (≈ {duration(t['cost_s'])} at the sweep's "
+        f"pooled {s['cost']['pooled_sec_per_epoch']:.3f} s per epoch; measured median {duration(t['train_time_median_s'])})."
+    )
+    if ttt["lr"] is None:
+        lines.append(f"   Time to target: no LR's median run reached {pct(ttt['target_valid_acc'])} validation accuracy.")
     else:
-        seed = "as the seed says" if threshold == SEED_NO_LEARNING_CLAIM else f"the seed said {SEED_NO_LEARNING_CLAIM:g}"
+        verdict = ("the same LR" if ttt["agrees_with_tradeoff"] else
+                   f"**a different LR from the trade-off pick**: reaching the target first and stopping early first "
+                   f"are different questions")
         lines.append(
-            f"3. **Below a learning rate of {threshold:g}, training does not progress** ({seed}): every smaller LR "
-            f"ends at chance level ({chance}), stopped by early stopping before it learned anything."
+            f"   Time to target (DAWNBench/MLPerf style, epochs until validation accuracy first reaches "
+            f"{pct(ttt['target_valid_acc'])}, the best mean minus the tolerance): fastest at LR {ttt['lr']:g}, median "
+            f"{ttt['epochs_median']:g} epochs ({ttt['seeds_reached']} seeds reached it): {verdict}."
         )
-    if s.get("no_learning_above") is not None:
+    lines += learning_lines(s)
+    return lines
+
+
+def learning_lines(s: dict) -> list[str]:
+    g = s["learning"]
+    chance = f"no seed's best validation accuracy rises above the chance level, {g['chance_level']:g}"
+    band = "; ".join(f"{p['lr']:g} ({p['learned']} seeds)" for p in g["partial"])
+    if g["none_up_to"] is None:
+        head = "3. **No lower threshold in this sweep: at every LR at least one seed learned.**"
+    else:
+        learns_from = g["all_from"] or math.inf
+        claim = (f"consistent with the article's {ARTICLE_NO_LEARNING_CLAIM:g}"
+                 if g["none_up_to"] < ARTICLE_NO_LEARNING_CLAIM <= learns_from
+                 else f"the article said {ARTICLE_NO_LEARNING_CLAIM:g}")
+        head = (f"3. **Training does not progress at LR {g['none_up_to']:g} and below**: at those LRs "
+                f"{chance} ({claim}).")
+    lines = [head + (f" Every seed learns at every LR from {g['all_from']:g} up to the best LR."
+                     if g["all_from"] is not None else "")]
+    lines.append(f"   In between, only some seeds learn: {band}." if band else
+                 "   There is no band where only some seeds learn: the edge is sharp at this grid's resolution.")
+    if g["none_from"] is not None or g["partial_high"]:
+        high = "; ".join(f"{p['lr']:g} ({p['learned']})" for p in g["partial_high"])
         lines.append(
-            f"   At the other end, every LR above {s['no_learning_above']:g} fails too: those runs also stay at "
-            f"chance level."
+            f"   At the other end, "
+            + (f"no seed learns at LR {g['none_from']:g} and above" if g["none_from"] is not None
+               else "every LR learns at some seed")
+            + (f"; only some seeds learn at {high}" if high else "") + "."
         )
     return lines
 
 
-def runs_table(table: pd.DataFrame, s: dict) -> list[str]:
-    marks = {s["best_lr"]: "best", s["tradeoff_lr"]: "trade-off"}
-    if s["best_lr"] == s["tradeoff_lr"]:
-        marks[s["best_lr"]] = "best, trade-off"
-    lines = ["| LR | valid acc | test acc | train time (s) | epochs | best epoch | s/epoch | stopped by | |",
-             "|---:|---:|---:|---:|---:|---:|---:|:---|:---|"]
+RULES = [
+    "- A run *learned* when its best validation accuracy is above `analysis.chance_level`.",
+    "- *Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the smaller "
+    "LR). Each mean comes with a 95% percentile-bootstrap interval over its seeds (10,000 resamples; with 5 seeds "
+    "such intervals are on the narrow side: read them as the spread of the seeds, not as a guarantee).",
+    "- *Best range*: the contiguous LRs around the best LR whose mean is within `analysis.tolerance` of the best "
+    "mean. *Indistinguishable from the best*: the 95% t-interval of the paired difference (best LR minus this LR, "
+    "same seeds) contains 0.",
+    "- *Cost* of a run: its epochs times one per-epoch time pooled over the whole sweep (total training time / "
+    "total epochs). Every LR does the same work per epoch, so cost ranks runs by epochs, independent of the "
+    "machine and its load; measured seconds are reported beside it, never used to choose.",
+    "- *Trade-off LR*: within the best range, the lowest median cost to early stopping over seeds (ties: the "
+    "higher mean accuracy, then the smaller LR).",
+    "- *Time to target*: epochs until a run's validation accuracy first reaches the best mean minus the tolerance; "
+    "a seed that never does is not converged and counts as infinitely slow; per LR the median over seeds.",
+    "- *Learning edges*: going down from the best LR, the smallest LR down to which every seed learns at every LR; "
+    "the largest LR at and below which no seed learns at any LR; in between, the band where only some seeds learn. "
+    "The same going up.",
+]
+
+
+def lr_table(table: pd.DataFrame, s: dict) -> list[str]:
+    lines = ["| LR | valid mean [95% interval] | std | min – max | test mean | learned | epochs (median) "
+             "| to target (median) | cost (s) | measured (s) | in range | ≈ best | |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|:---|"]
     for row in table.itertuples():
-        note = marks.get(row.lr, "Pareto" if row.pareto else "")
+        note = ", ".join(analysis.picks(row.lr, s) + (["Pareto"] if row.pareto else []))
+        to_target = "not reached" if pd.isna(row.epochs_to_target_median) else f"{row.epochs_to_target_median:g}"
+        std = "" if pd.isna(row.valid_std) else f"{100 * row.valid_std:.2f}"
         lines.append(
-            f"| {row.lr:g} | {row.best_valid_acc:.4f} | {row.test_acc:.4f} | {row.train_time_s:.1f} | {row.epochs} "
-            f"| {row.best_epoch} | {row.sec_per_epoch:.3f} | {row.stopped_by} | {note} |"
+            f"| {row.lr:g} | {pct(row.valid_mean)} {interval(row.valid_ci_low, row.valid_ci_high)} | {std} "
+            f"| {100 * row.valid_min:.2f} – {100 * row.valid_max:.2f} | {pct(row.test_mean)} "
+            f"| {round(row.learned_fraction * row.seeds)}/{row.seeds} | {row.epochs_median:g} | {to_target} "
+            f"| {row.cost_median_s:.1f} | {row.train_time_median_s:.1f} | {'✓' if row.in_best_range else ''} "
+            f"| {'✓' if row.indistinguishable_from_best else ''} | {note} |"
         )
     return lines
 
 
 def settings(params: dict) -> list[str]:
     d, t, a = params["data"], params["train"], params["analysis"]
-    lrs = P.sweep_lrs(params)
+    lrs, seeds = P.sweep_lrs(params), P.training_seeds(params)
+    loss = ("softmax output into cross-entropy (the original notebook: softmax twice)"
+            if params["model"]["double_softmax"] else "cross-entropy on the logits")
     return [
         f"- Data: {d['train_size']:,} training and {d['valid_size']:,} validation images drawn from MNIST's 60,000 "
-        f"training images (seed {params['seed']}); test: the full 10,000-image MNIST test set.",
-        f"- Sweep: {len(lrs)} fixed learning rates from {min(lrs):g} to {max(lrs):g}; AdamW (PyTorch defaults but "
-        f"the LR), batch {t['batch_size']}, no scheduler, no dropout.",
+        f"training images (split seed {d['split_seed']}); test: the full 10,000-image MNIST test set.",
+        f"- Sweep: {len(lrs)} fixed learning rates from {min(lrs):g} to {max(lrs):g}, each with {len(seeds)} training "
+        f"seeds ({', '.join(map(str, seeds))}): {len(lrs) * len(seeds)} runs. A training seed fixes the initial "
+        f"weights and the batch order, the same at every LR, so LRs are compared on the same seeds.",
+        f"- AdamW (PyTorch defaults but the LR), batch {t['batch_size']}, no scheduler, no dropout.",
         f"- Early stopping: stop after {t['patience']} epochs without a strictly better validation accuracy "
         f"(cap {t['max_epochs']} epochs); the best-validation weights are restored for the test accuracy.",
-        f"- Loss: {'softmax output into cross-entropy (the original notebook: softmax twice)' if params['model']['double_softmax'] else 'cross-entropy on the logits'}; "
-        f"precision {t['precision']}.",
-        f"- Analysis: tolerance {a['tolerance']:g} for 'best accuracy'; chance level {a['chance_level']:g}.",
+        f"- Loss: {loss}; precision {t['precision']}.",
+        f"- Analysis: tolerance {a['tolerance']:g}; chance level {a['chance_level']:g}.",
     ]
 
 
 def machine(s: dict) -> list[str]:
-    lines = [f"- Device: {s['device']}, {s['threads']} threads; CPU: {s.get('cpu', 'unknown')}; "
-             f"PyTorch {s.get('torch', 'unknown')}.",
-             f"- {s['runs']} runs, {s['total_epochs']:,} epochs, {duration(s['total_train_time_s'])} in training "
-             f"loops (including per-epoch validation)."]
-    if "sweep_wall_s" in s:
+    m, c, sw = s["machine"], s["cost"], s["sweep"]
+    stops = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sw["stopped_by"].items())
+    lines = [f"- Device: {m['device']}, {m['threads']} threads; CPU: {m['cpu']}; PyTorch {m['torch']}.",
+             f"- {sw['runs']} runs ({stops}), {c['total_epochs']:,} epochs, {duration(c['total_train_time_s'])} in "
+             f"training loops (validation included): {c['pooled_sec_per_epoch']:.3f} s per epoch pooled over the sweep."]
+    if "sweep_wall_s" in c:
         lines.append(
-            f"- Full sweep wall time {duration(s['sweep_wall_s'])} from the first train stage's start to the last "
-            f"one's end ({duration(s['total_stage_wall_s'])} inside the train stages, the rest is DVC); "
-            f"{s['mean_sec_per_epoch']:.3f} s per epoch on average; {s['mean_startup_s']:.2f} s per stage from process "
-            f"start to data in memory."
+            f"- Wall time {duration(c['sweep_wall_s'])} from the first train stage's start to the last one's end "
+            f"({duration(c['total_stage_wall_s'])} inside the train stages); {c['mean_startup_s']:.2f} s per stage "
+            f"from process start to data in memory. Runs restored from DVC's cache keep the times they were trained in."
         )
     return lines
 
@@ -124,22 +194,28 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "# Which learning rate, once training time counts? (MNIST, small CNN, AdamW)",
         "",
         "_Written by the pipeline's `report` stage from `metrics/summary.json` and `metrics/sweep.csv`; "
-        "`dvc repro` rewrites it. All choices use validation accuracy; test accuracy is reported beside them._",
+        "`dvc repro` rewrites it. Choices use validation accuracy and epoch counts only; test accuracy and "
+        "measured seconds are reported beside them._",
         "",
         "## Conclusions",
         "",
         *conclusions(summary),
+        "",
+        "## How each conclusion is chosen",
+        "",
+        *RULES,
         "",
         "## Figures",
         "",
         *[line for figure in figures for line in (figure, "")],
         "## Every learning rate",
         "",
-        f"Validation accuracy is the best epoch's; the trade-off pick is the fastest run within "
-        f"{summary['tolerance']:g} of the best; 'Pareto' marks runs that no other run beats on both accuracy "
-        f"and time.",
+        f"Means, intervals and medians over each LR's {summary['sweep']['seeds']} seeds; accuracies in percent. "
+        "'cost' is the median epochs times the pooled seconds per epoch; 'measured' the median measured training "
+        "time; 'in range': the best range; '≈ best': statistically indistinguishable from the best LR; 'Pareto': "
+        "no other LR has both a higher mean accuracy and a lower median cost. Every run: `metrics/runs.csv`.",
         "",
-        *runs_table(table, summary),
+        *lr_table(table, summary),
         "",
         "## Settings",
         "",
@@ -166,7 +242,9 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
 def checked(params: dict) -> dict:
     """params.yaml, after checking the values the report quotes."""
     P.sweep_lrs(params)
+    P.training_seeds(params)
     P.split_sizes(params)
+    P.split_seed(params)
     return params
 
 
@@ -177,7 +255,7 @@ def main() -> None:
         json.loads(SUMMARY_JSON.read_text()),
         pd.read_csv(SWEEP_CSV),
         json.loads(SPLIT_METRICS_FILE.read_text()),
-        Path(SUMMARY_FILE).read_text(),
+        MODEL_SUMMARY_FILE.read_text(),
     )
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")

@@ -1,6 +1,6 @@
 """Stage split: draw the training and validation sets from MNIST's 60,000 training images.
 
-train_size + valid_size distinct images are drawn with the seed (no overlap); the test set is the
+train_size + valid_size distinct images are drawn with data.split_seed (no overlap); the test set is the
 untouched 10,000-image MNIST test set. Writes the indices, the images as uint8 tensors for the train
 stage, and the class counts of each split (the study relies on balanced classes).
 """
@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from stages.lib import atomic, params as P
-from stages.lib.data import INDICES_FILE, SPLIT_DIR, SPLIT_METRICS_FILE, TENSORS_FILE
+from stages.lib.layout import INDICES_FILE, SPLIT_DIR, SPLIT_METRICS_FILE, TENSORS_FILE
 from stages.lib.mnist import RAW_DIR, load_split
 
 
@@ -27,7 +27,7 @@ def class_counts(labels: np.ndarray) -> dict[str, int]:
 
 
 def main() -> None:
-    (train_size, valid_size), seed = P.load_checked("split", lambda p: (P.split_sizes(p), P.seed(p)))
+    (train_size, valid_size), seed = P.load_checked("split", lambda p: (P.split_sizes(p), P.split_seed(p)))
 
     train_images, train_labels = load_split(RAW_DIR, "train")
     test_images, test_labels = load_split(RAW_DIR, "t10k")

@@ -1,8 +1,8 @@
-"""Stage train@<lr>: train the seed's CNN at one fixed learning rate, with early stopping.
+"""Stage train@<lr>-<seed>: train the article's CNN at one fixed learning rate and training seed, with early stopping.
 
-Usage: python -m stages.train <lr>
-Writes metrics/runs/<lr>.json (results), metrics/history/<lr>.csv (one row per epoch) and
-data/models/<lr>.pt (the best-validation weights).
+Usage: python -m stages.train <lr> <seed>
+Writes one folder, data/runs/<lr>-<seed>/: results.json (results and settings), history.csv (one row
+per epoch) and model.pt (the best-validation weights).
 """
 
 import time
@@ -19,7 +19,7 @@ import torch
 
 from stages.lib import atomic, params as P
 from stages.lib.data import load_tensors
-from stages.lib.runs import run_files
+from stages.lib.layout import HISTORY_FILE, MODEL_FILE, RESULTS_FILE, run_dir
 from stages.lib.training import Settings, resolve_device, train
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -27,14 +27,14 @@ PRECISIONS = ("fp32", "bf16")
 HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")
 
 
-def read_settings(params: dict, lr: float) -> tuple[Settings, int]:
+def read_settings(params: dict, lr: str, seed: str) -> tuple[Settings, int]:
     """The run's Settings and the thread count asked for (0: PyTorch's default)."""
     threads = P.lookup(params, "train.threads")
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise P.ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a positive integer, got {threads!r}")
     settings = Settings(
         lr=P.positive_float({"lr": lr}, "lr"),
-        seed=P.seed(params),
+        seed=P.seed_value(seed, "sweep.seeds"),
         batch_size=P.positive_int(params, "train.batch_size"),
         patience=P.positive_int(params, "train.patience"),
         max_epochs=P.positive_int(params, "train.max_epochs"),
@@ -82,17 +82,16 @@ def history_csv(history: list[dict]) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m stages.train <learning rate>")
-    settings, threads = P.load_checked("train", lambda p: read_settings(p, sys.argv[1]))
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m stages.train <learning rate> <training seed>")
+    settings, threads = P.load_checked("train", lambda p: read_settings(p, *sys.argv[1:]))
     if threads:
         torch.set_num_threads(threads)
     try:
         settings = dataclasses.replace(settings, device=resolve_device(settings.device))
     except RuntimeError as e:
         sys.exit(f"train: error: {e}")
-    name = P.run_name(settings.lr)
-    out = run_files(name)
+    name = P.run_name(settings.lr, settings.seed)
 
     progress = ProgressLine(name)
     data = load_tensors()
@@ -100,17 +99,17 @@ def main() -> None:
     run = train(data, settings, on_epoch=progress)
     progress.finish(run["results"])
 
-    with atomic.atomic_path(out["model"]) as tmp:
-        torch.save({"lr": settings.lr, "state_dict": run["best_state"]}, tmp)
-    atomic.write_text(out["history"], history_csv(run["history"]))
-    finished_at = time.time()
-    atomic.write_json(out["results"], {
-        **run["results"],
-        "startup_s": round(startup_s, 3),  # process start to data in memory
-        "stage_wall_s": round(finished_at - STARTED_AT, 3),
-        "started_at": _iso(STARTED_AT),
-        "finished_at": _iso(finished_at),
-    })
+    with atomic.atomic_dir(run_dir(name)) as tmp:  # all three files, or none
+        torch.save({"lr": settings.lr, "seed": settings.seed, "state_dict": run["best_state"]}, tmp / MODEL_FILE)
+        atomic.write_text(tmp / HISTORY_FILE, history_csv(run["history"]))
+        finished_at = time.time()
+        atomic.write_json(tmp / RESULTS_FILE, {
+            **run["results"],
+            "startup_s": round(startup_s, 3),  # process start to data in memory
+            "stage_wall_s": round(finished_at - STARTED_AT, 3),
+            "started_at": _iso(STARTED_AT),
+            "finished_at": _iso(finished_at),
+        })
 
 
 def _iso(timestamp: float) -> str:

@@ -1,151 +1,249 @@
-"""The study's conclusions on hand-made sweep tables."""
+"""The study's conclusions, on hand-made sweeps of learning rates x seeds."""
 
 import json
+import math
+import random
 
+import numpy as np
+import pandas as pd
 import pytest
+from scipy import stats
 
-from stages import aggregate
 from stages.lib import analysis
 
-
-def run(lr, acc, time, test=None, stopped_by="early_stopping", epochs=10):
-    return {"lr": lr, "best_valid_acc": acc, "test_acc": acc - 0.001 if test is None else test,
-            "train_time_s": time, "epochs": epochs, "best_epoch": max(epochs - 5, 0),
-            "sec_per_epoch": time / epochs, "stopped_by": stopped_by, "device": "cpu", "threads": 2}
+CHANCE = 0.2
 
 
-def summary_of(runs, tolerance=0.005, chance=0.2):
-    return analysis.summarize(analysis.sweep_table(runs), tolerance, chance)
+def run(lr, seed, acc, epochs=10, time=None, test=None, stopped_by="early_stopping"):
+    time = epochs * 1.0 if time is None else time
+    return {"lr": lr, "seed": seed, "best_valid_acc": acc, "test_acc": acc - 0.001 if test is None else test,
+            "train_time_s": time, "epochs": epochs, "best_epoch": max(epochs - 5, 0), "sec_per_epoch": time / epochs,
+            "stopped_by": stopped_by, "device": "cpu", "threads": 2}
 
 
-TYPICAL = [  # given out of order on purpose
-    run(1e-3, 0.980, 30.0),
-    run(1e-6, 0.110, 8.0),
-    run(1e-5, 0.150, 9.0),
-    run(1e-4, 0.960, 200.0),
-    run(3e-4, 0.977, 60.0),
-    run(3e-3, 0.978, 15.0),
-    run(1e-2, 0.930, 12.0),
-    run(3e-2, 0.976, 5.0),  # within tolerance, but not contiguous with the best
-]
+def curve(lr, seed, accs):
+    return pd.DataFrame({"lr": lr, "seed": seed, "epoch": range(1, len(accs) + 1), "valid_acc": accs})
 
 
-def test_table_is_sorted_by_lr_with_log10_and_the_required_columns():
-    table = analysis.sweep_table(TYPICAL)
-    assert table["lr"].tolist() == sorted(r["lr"] for r in TYPICAL)
-    assert table["log10_lr"].tolist()[:2] == [-6.0, -5.0]
-    assert list(table.columns[:9]) == analysis.COLUMNS
+def analyze(runs, curves=None, tolerance=0.005, chance=CHANCE):
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["lr", "seed", "epoch", "valid_acc"])
+    return analysis.analyze(analysis.runs_table(runs, chance), curves, tolerance, chance)
 
 
-def test_typical_sweep():
-    s = summary_of(TYPICAL)
-    assert (s["best_lr"], s["best_valid_acc"], s["best_test_acc"]) == (1e-3, 0.980, 0.979)
-    assert s["best_range"] == {"low_lr": 3e-4, "high_lr": 3e-3, "runs": 3}
-    # the fastest run within tolerance anywhere, here outside the contiguous range
-    assert s["tradeoff_lr"] == 3e-2 and s["tradeoff_train_time_s"] == 5.0
-    assert s["no_learning_below"] == 1e-4 and s["no_learning_above"] is None
-    assert s["learning_lrs"] == 6
-    assert (s["tradeoff_epochs"], s["best_epochs"]) == (10, 10)
-    assert s["pareto_lrs"] == [3e-2, 3e-3, 1e-3]
-    assert s["total_epochs"] == 80 and s["total_train_time_s"] == 339.0
-    assert s["device"] == "cpu" and s["threads"] == "2"
+# A sweep of 7 LRs x 3 seeds: accuracies by (LR, seed), epochs by LR, and when each run reaches 0.975.
+ACC = {
+    1e-6: (0.11, 0.11, 0.11),
+    1e-5: (0.11, 0.50, 0.90),   # only some seeds learn
+    1e-4: (0.960, 0.962, 0.958),
+    1e-3: (0.980, 0.981, 0.979),  # the best mean, 0.98
+    3e-3: (0.978, 0.979, 0.977),  # within 0.005, fewer epochs: the trade-off
+    1e-2: (0.970, 0.971, 0.969),
+    3e-2: (0.10, 0.10, 0.10),     # too large: nothing learns
+}
+EPOCHS = {1e-6: 6, 1e-5: 100, 1e-4: 60, 1e-3: 30, 3e-3: 20, 1e-2: 15, 3e-2: 6}
 
 
-def test_choices_use_validation_accuracy_never_test_accuracy():
-    runs = [run(1e-3, 0.98, 10.0, test=0.90), run(1e-2, 0.97, 10.0, test=0.99)]
-    s = summary_of(runs, tolerance=0.001)
-    assert s["best_lr"] == 1e-3 and s["best_test_acc"] == 0.90
-    assert s["tradeoff_lr"] == 1e-3
+def typical_sweep(seconds_per_epoch=lambda lr, seed: 1.0):
+    runs, curves = [], []
+    for lr, accs in ACC.items():
+        for seed, acc in enumerate(accs):
+            epochs = EPOCHS[lr]
+            runs.append(run(lr, seed, acc, epochs, time=epochs * seconds_per_epoch(lr, seed)))
+            # reaches its best at epoch epochs - 5, linearly from 0.1
+            best_at = max(epochs - 5, 1)
+            curves.append(curve(lr, seed, [0.1 + (acc - 0.1) * min(e / best_at, 1) for e in range(1, epochs + 1)]))
+    random.Random(0).shuffle(runs)  # given out of order on purpose
+    return runs, curves
 
 
-def test_ties_go_to_the_faster_run_then_the_smaller_lr():
-    s = summary_of([run(1e-3, 0.98, 20.0), run(2e-3, 0.98, 10.0), run(4e-3, 0.98, 10.0)], tolerance=0.0)
-    assert s["best_lr"] == 2e-3
-    assert s["best_range"] == {"low_lr": 1e-3, "high_lr": 4e-3, "runs": 3}
-    assert s["tradeoff_lr"] == 2e-3
-    assert s["pareto_lrs"] == [2e-3, 4e-3]  # equal on both counts: neither dominates the other
+def test_runs_and_lrs_are_sorted_with_the_columns_the_plots_and_report_read():
+    runs, lrs, _ = analyze(*typical_sweep())
+    assert list(runs.columns[: len(analysis.RUN_COLUMNS)]) == analysis.RUN_COLUMNS
+    assert list(lrs.columns) == analysis.LR_COLUMNS
+    assert lrs["lr"].tolist() == sorted(ACC)
+    assert runs[["lr", "seed"]].values.tolist() == [[lr, s] for lr in sorted(ACC) for s in range(3)]
+    assert lrs["seeds"].tolist() == [3] * len(ACC)
+
+
+def test_per_lr_statistics():
+    _, lrs, _ = analyze(*typical_sweep())
+    row = lrs.set_index("lr").loc[1e-4]
+    assert row["valid_mean"] == pytest.approx(0.96)
+    assert row["valid_std"] == pytest.approx(np.std([0.960, 0.962, 0.958], ddof=1), abs=1e-6)
+    assert (row["valid_min"], row["valid_max"]) == (0.958, 0.962)
+    assert row["valid_ci_low"] <= row["valid_mean"] <= row["valid_ci_high"]
+    assert row["valid_min"] <= row["valid_ci_low"] and row["valid_ci_high"] <= row["valid_max"]
+    assert row["test_mean"] == pytest.approx(0.959)
+    assert row["epochs_median"] == 60 and row["learned_fraction"] == 1.0
+    assert lrs.set_index("lr").loc[1e-5, "learned_fraction"] == pytest.approx(2 / 3)
+
+
+def test_the_three_conclusions_of_a_typical_sweep():
+    _, lrs, s = analyze(*typical_sweep())
+    assert s["anything_learned"] is True
+    assert s["best"]["lr"] == 1e-3 and s["best"]["valid_mean"] == pytest.approx(0.98)
+    assert s["best"]["valid_ci_low"] < 0.98 < s["best"]["valid_ci_high"]
+    assert s["best_range"] | {"indistinguishable_lrs": None} == {
+        "low_lr": 1e-3, "high_lr": 3e-3, "lrs": 2, "tolerance": 0.005, "indistinguishable_lrs": None}
+    # 3e-3 is 0.002 below the best on every seed: a real difference; 1e-5 is all over the place: indistinguishable
+    assert s["best_range"]["indistinguishable_lrs"] == [1e-5, 1e-3]
+    assert s["tradeoff"]["lr"] == 3e-3 and s["tradeoff"]["epochs_median"] == 20
+    assert s["tradeoff"]["cost_s"] == 20.0  # 20 epochs x the pooled 1.0 s per epoch
+    assert s["time_to_target"]["target_valid_acc"] == pytest.approx(0.975)
+    assert s["time_to_target"]["lr"] == 3e-3 and s["time_to_target"]["agrees_with_tradeoff"] is True
+    assert s["time_to_target"]["seeds_reached"] == "3/3"
+    learning = s["learning"]
+    assert learning["none_up_to"] == 1e-6 and learning["all_from"] == 1e-4
+    assert learning["partial"] == [{"lr": 1e-5, "learned": "2/3"}]
+    assert learning["all_up_to"] == 1e-2 and learning["none_from"] == 3e-2
+    assert learning["partial_high"] == []
+    assert s["sweep"]["pareto_lrs"] == [1e-6, 1e-3, 3e-3, 1e-2]  # in LR order
+    assert lrs.loc[lrs["in_best_range"], "lr"].tolist() == [1e-3, 3e-3]
+    json.dumps(s)
+
+
+def test_conclusions_do_not_move_with_the_timings():
+    """Identical accuracies and epochs, per-run times scrambled by up to 3x: the same conclusions."""
+    _, lrs, reference = analyze(*typical_sweep())
+    rng = random.Random(1)
+    noisy = {(lr, seed): rng.uniform(0.5, 1.5) for lr in ACC for seed in range(3)}
+    _, noisy_lrs, perturbed = analyze(*typical_sweep(lambda lr, seed: noisy[lr, seed]))
+    # a slow machine on the fast runs: measured times alone would now favour 1e-3 over 3e-3
+    assert perturbed["cost"] != reference["cost"]
+
+    def without_seconds(summary):
+        summary = {k: v for k, v in summary.items() if k not in ("cost", "machine")}
+        return json.loads(json.dumps(summary, default=str),
+                          object_hook=lambda d: {k: v for k, v in d.items() if not k.endswith("_s")})
+
+    assert without_seconds(perturbed) == without_seconds(reference)
+    choices = ["in_best_range", "indistinguishable_from_best", "pareto", "epochs_median", "epochs_to_target_median"]
+    pd.testing.assert_frame_equal(noisy_lrs[choices], lrs[choices])
+
+
+def test_measured_seconds_never_choose_even_when_they_disagree_with_epochs():
+    # 3e-3 needs fewer epochs but its epochs ran 3x slower (a busy machine): still the trade-off pick
+    _, _, s = analyze(*typical_sweep(lambda lr, seed: 3.0 if lr == 3e-3 else 1.0))
+    assert s["tradeoff"]["lr"] == 3e-3
+    assert s["tradeoff"]["train_time_median_s"] == 60.0 > s["best"]["train_time_median_s"]
+
+
+def test_time_to_target_can_disagree_with_the_tradeoff():
+    runs, curves = typical_sweep()
+    # 1e-3 reaches the target at epoch 2 on every seed, then keeps going for 30 epochs
+    curves = [c if c["lr"].iloc[0] != 1e-3 else c.assign(valid_acc=[0.5] + [0.98] * (len(c) - 1)) for c in curves]
+    _, lrs, s = analyze(runs, curves)
+    assert s["tradeoff"]["lr"] == 3e-3
+    assert s["time_to_target"]["lr"] == 1e-3 and s["time_to_target"]["epochs_median"] == 2
+    assert s["time_to_target"]["agrees_with_tradeoff"] is False
+    assert lrs.set_index("lr").loc[1e-6, "seeds_reached_target"] == 0
+    assert math.isnan(lrs.set_index("lr").loc[1e-6, "epochs_to_target_median"])
+
+
+def test_a_seed_that_never_reaches_the_target_counts_as_infinitely_slow():
+    runs = [run(1e-3, s, 0.98, epochs=10) for s in range(3)]
+    curves = [curve(1e-3, 0, [0.98] * 10), curve(1e-3, 1, [0.5] * 9 + [0.98]), curve(1e-3, 2, [0.5] * 10)]
+    runs[2]["best_valid_acc"] = 0.5
+    _, lrs, s = analyze(runs, curves, tolerance=0.01)
+    # the best mean is (0.98 + 0.98 + 0.5) / 3; the target is 0.01 below it, reached at epochs 1, 10, never
+    assert lrs["epochs_to_target_median"].iloc[0] == 10 and lrs["seeds_reached_target"].iloc[0] == 2
+    runs[1]["best_valid_acc"] = 0.5
+    curves[1] = curve(1e-3, 1, [0.5] * 10)
+    _, lrs, s = analyze(runs, curves, tolerance=0.01)
+    # now two of three seeds never reach the target (0.65): the median run never does
+    assert lrs["seeds_reached_target"].iloc[0] == 1 and math.isnan(lrs["epochs_to_target_median"].iloc[0])
+    assert s["time_to_target"]["lr"] is None and s["time_to_target"]["agrees_with_tradeoff"] is False
+
+
+def test_bootstrap_interval_is_deterministic_and_none_for_one_seed():
+    values = [0.97, 0.975, 0.98, 0.982, 0.99]
+    low, high = analysis.bootstrap_ci(values)
+    assert (low, high) == analysis.bootstrap_ci(values)
+    assert min(values) <= low < np.mean(values) < high <= max(values)
+    assert all(math.isnan(x) for x in analysis.bootstrap_ci([0.98]))
+    assert analysis.bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
+
+
+def test_paired_difference_is_the_paired_t_interval():
+    best, other = [0.98, 0.97, 0.985, 0.975, 0.99], [0.975, 0.972, 0.978, 0.97, 0.984]
+    mean, low, high = analysis.paired_difference(best, other)
+    reference = stats.ttest_rel(best, other).confidence_interval(0.95)
+    assert (low, high) == pytest.approx((reference.low, reference.high))
+    assert mean == pytest.approx(np.mean(np.subtract(best, other)))
+    assert all(math.isnan(x) for x in analysis.paired_difference([0.9], [0.8])[1:])
+
+
+def test_pairing_matters_a_consistent_small_gap_is_a_difference():
+    # seed effects are large, but LR 2e-3 is 0.001 below 1e-3 on every seed: distinguishable when paired
+    runs = [run(1e-3, s, acc) for s, acc in enumerate([0.95, 0.97, 0.99])]
+    runs += [run(2e-3, s, acc - 0.001) for s, acc in enumerate([0.95, 0.97, 0.99])]
+    runs[-1]["best_valid_acc"] -= 0.0005  # not exactly constant, so the interval has a width
+    _, lrs, s = analyze(runs)
+    assert s["best_range"]["lrs"] == 2  # within tolerance ...
+    assert s["best_range"]["indistinguishable_lrs"] == [1e-3]  # ... but reliably worse
+
+
+def test_ties_go_to_fewer_epochs_then_the_smaller_lr():
+    runs = [run(1e-3, 0, 0.98, epochs=20), run(2e-3, 0, 0.98, epochs=10), run(4e-3, 0, 0.98, epochs=10)]
+    _, _, s = analyze(runs, tolerance=0.0)
+    assert s["best"]["lr"] == 2e-3 and s["tradeoff"]["lr"] == 2e-3
+    assert (s["best_range"]["low_lr"], s["best_range"]["high_lr"]) == (1e-3, 4e-3)
 
 
 def test_tolerance_boundary_is_inclusive_despite_float_rounding():
-    s = summary_of([run(1e-3, 0.98, 20.0), run(1e-2, 0.975, 10.0)], tolerance=0.005)
-    assert s["best_range"]["runs"] == 2 and s["tradeoff_lr"] == 1e-2
+    _, _, s = analyze([run(1e-3, 0, 0.98, epochs=20), run(1e-2, 0, 0.975, epochs=10)], tolerance=0.005)
+    assert s["best_range"]["lrs"] == 2 and s["tradeoff"]["lr"] == 1e-2
 
 
-def test_single_lr():
-    s = summary_of([run(1e-3, 0.97, 12.0)])
-    assert s["best_lr"] == s["tradeoff_lr"] == 1e-3
-    assert s["best_range"] == {"low_lr": 1e-3, "high_lr": 1e-3, "runs": 1}
-    assert s["no_learning_below"] is None and s["pareto_lrs"] == [1e-3]
+def test_range_is_contiguous_around_the_best():
+    runs = [run(1e-3, 0, 0.98, 30), run(3e-3, 0, 0.90, 10), run(1e-2, 0, 0.979, 5)]
+    _, _, s = analyze(runs)
+    assert (s["best_range"]["low_lr"], s["best_range"]["high_lr"]) == (1e-3, 1e-3)
+    assert s["tradeoff"]["lr"] == 1e-3  # 1e-2 is close in accuracy but outside the contiguous range
 
 
-def test_an_lr_that_never_learns():
-    s = summary_of([run(1e-6, 0.11, 5.0), run(1e-3, 0.97, 12.0)])
-    assert s["no_learning_below"] == 1e-3 and s["learning_lrs"] == 1
-    assert s["best_lr"] == 1e-3
-    # the quick non-learner sits on the Pareto front (fastest), but is never the trade-off pick
-    assert s["pareto_lrs"] == [1e-6, 1e-3] and s["tradeoff_lr"] == 1e-3
+def test_one_seed_gives_conclusions_without_intervals():
+    _, lrs, s = analyze([run(1e-3, 0, 0.97), run(1e-2, 0, 0.96)])
+    assert s["best"]["lr"] == 1e-3 and s["best"]["valid_ci_low"] is None
+    assert s["best_range"]["indistinguishable_lrs"] == [1e-3]
+    assert lrs["valid_ci_low"].isna().all()
+    json.dumps(s)
 
 
-def test_too_large_lrs_that_never_learn():
-    runs = [run(1e-6, 0.11, 5.0), run(1e-3, 0.97, 12.0), run(1e-2, 0.95, 8.0), run(3e-2, 0.11, 9.0),
-            run(1e-1, 0.10, 9.0)]
-    s = summary_of(runs)
-    assert s["no_learning_below"] == 1e-3 and s["no_learning_above"] == 1e-2
+def test_a_sweep_where_nothing_learns_reports_no_range_and_no_tradeoff():
+    runs = [run(lr, s, 0.11) for lr in (1e-6, 1e-5) for s in range(2)]
+    _, lrs, s = analyze(runs)
+    assert s["anything_learned"] is False
+    assert s["best_range"] is None and s["tradeoff"] is None and s["time_to_target"] is None
+    assert not lrs["in_best_range"].any()
+    json.dumps(s)
 
 
-def test_no_lr_learns():
-    s = summary_of([run(1e-6, 0.11, 5.0), run(1e-5, 0.12, 6.0)])
-    assert s["no_learning_below"] is None and s["no_learning_above"] is None and s["learning_lrs"] == 0
+def test_learning_edges_with_no_edge_and_with_a_mixed_band():
+    edges = analysis.learning_edges([1.0, 1.0, 1.0], best=1)
+    assert (edges["all_from"], edges["none_to"], edges["band_low"]) == (0, None, [])
+    assert (edges["all_to"], edges["none_from"], edges["band_high"]) == (2, None, [])
+    # going down from the best (position 5): 4 all learn, 3 partial, 2 all again, 1 and 0 nothing
+    edges = analysis.learning_edges([0, 0, 1.0, 0.4, 1.0, 1.0], best=5)
+    assert (edges["all_from"], edges["none_to"], edges["band_low"]) == (4, 1, [2, 3])
+    # the best LR itself only partly learned
+    edges = analysis.learning_edges([0, 0.5, 0], best=1)
+    assert (edges["all_from"], edges["none_to"], edges["band_low"]) == (None, 0, [1])
 
 
-def test_learning_at_the_smallest_lr_reports_no_threshold():
-    assert summary_of(TYPICAL[:1] + [run(1e-6, 0.5, 5.0)])["no_learning_below"] is None
+def test_stopped_by_counts_and_total_cost():
+    runs = [run(1e-3, 0, 0.98, 10, time=12.0), run(1e-1, 0, 0.1, 1, time=1.0, stopped_by="diverged")]
+    _, _, s = analyze(runs)
+    assert s["sweep"]["stopped_by"] == {"diverged": 1, "early_stopping": 1}
+    assert s["cost"] == {"pooled_sec_per_epoch": pytest.approx(13 / 11, abs=1e-4), "total_epochs": 11,
+                         "total_train_time_s": 13.0}
 
 
-def test_every_run_diverged():
-    runs = [run(1e-1, 0.098, 1.0, stopped_by="diverged", epochs=1),
-            run(3e-1, 0.101, 1.2, stopped_by="diverged", epochs=1)]
-    s = summary_of(runs)
-    assert s["diverged_lrs"] == [1e-1, 3e-1]
-    assert s["best_lr"] == 3e-1 and s["learning_lrs"] == 0 and s["no_learning_below"] is None
-    json.dumps(s)  # still a valid summary
-
-
-def test_a_diverged_run_does_not_break_the_range():
-    runs = TYPICAL + [run(1e-1, 0.1, 2.0, stopped_by="diverged", epochs=1)]
-    s = summary_of(runs)
-    assert s["diverged_lrs"] == [1e-1]
-    assert s["best_range"]["high_lr"] == 3e-3
-
-
-def test_timing_summary_from_run_timestamps():
-    runs = [dict(run(1e-3, 0.98, 10.0), startup_s=1.0, stage_wall_s=13.0,
+def test_wall_time_from_run_timestamps():
+    runs = [dict(run(1e-3, 0, 0.98, 10), startup_s=1.0, stage_wall_s=13.0,
                  started_at="2026-01-01T00:00:00+00:00", finished_at="2026-01-01T00:00:13+00:00"),
-            dict(run(1e-2, 0.97, 5.0), startup_s=2.0, stage_wall_s=8.0,
+            dict(run(1e-2, 0, 0.97, 5), startup_s=2.0, stage_wall_s=8.0,
                  started_at="2026-01-01T00:00:15+00:00", finished_at="2026-01-01T00:00:23+00:00")]
-    s = summary_of(runs)
-    assert s["sweep_wall_s"] == 23.0 and s["total_stage_wall_s"] == 21.0 and s["mean_startup_s"] == 1.5
-    assert s["mean_sec_per_epoch"] == 0.75
-
-
-def write_run(folder, lr, acc):
-    (folder / "runs").mkdir(exist_ok=True)
-    (folder / "history").mkdir(exist_ok=True)
-    (folder / "runs" / f"{lr}.json").write_text(json.dumps(run(lr, acc, 10.0)))
-    (folder / "history" / f"{lr}.csv").write_text("epoch,train_loss,valid_acc,elapsed_s\n1,2.0,0.5,1.0\n2,1.0,0.9,2.0\n")
-
-
-def test_aggregate_reads_exactly_the_runs_params_name(tmp_path):
-    for lr, acc in [(0.001, 0.98), (0.01, 0.97), (0.1, 0.5)]:  # 0.1: a run left over from an older grid
-        write_run(tmp_path, lr, acc)
-    runs = aggregate.load_runs([0.01, 0.001], tmp_path / "runs")
-    assert sorted(r["lr"] for r in runs) == [0.001, 0.01]
-    curves = aggregate.load_curves([0.01, 0.001], tmp_path / "history")
-    assert curves["lr"].tolist() == [0.001, 0.001, 0.01, 0.01]
-    assert curves["log10_lr"].tolist() == [-3.0, -3.0, -2.0, -2.0]
-
-
-def test_aggregate_names_a_missing_run(tmp_path):
-    write_run(tmp_path, 0.001, 0.98)
-    with pytest.raises(aggregate.MissingRunError, match=r"lr 1e-05 .*dvc repro train@1e-05"):
-        aggregate.load_runs([0.001, 1e-05], tmp_path / "runs")
+    _, _, s = analyze(runs)
+    assert s["cost"]["sweep_wall_s"] == 23.0 and s["cost"]["total_stage_wall_s"] == 21.0
+    assert s["cost"]["mean_startup_s"] == 1.5

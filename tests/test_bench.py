@@ -2,6 +2,7 @@
 
 import sys
 
+import pandas as pd
 import pytest
 import torch
 
@@ -37,10 +38,10 @@ def test_profile_groups_operators_by_kind_and_leaves_the_rest_to_the_python_loop
 
 
 def test_compare_sweeps_prints_both_and_plots(tmp_path, monkeypatch, capsys):
-    from stages.lib import analysis
-
-    a = analysis.sweep_table([make_run(1e-3, 0.98, 30.0), make_run(1e-2, 0.97, 10.0)])
-    b = analysis.sweep_table([make_run(1e-3, 0.975, 20.0), make_run(1e-2, 0.95, 8.0)])
+    # A: two seeds per LR, B: a single-seed table without a seed column (as bench/results/sweep_bf16.csv)
+    a = pd.DataFrame([make_run(1e-3, 0, 0.979, 30), make_run(1e-3, 1, 0.981, 30), make_run(1e-2, 0, 0.97, 10),
+                      make_run(1e-2, 1, 0.97, 10)])
+    b = pd.DataFrame([make_run(1e-3, 0, 0.975, 20), make_run(1e-2, 0, 0.95, 8)]).drop(columns="seed")
     a.to_csv(tmp_path / "a.csv", index=False)
     b.to_csv(tmp_path / "b.csv", index=False)
     monkeypatch.setattr(sys, "argv", ["compare", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
@@ -49,4 +50,5 @@ def test_compare_sweeps_prints_both_and_plots(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "| 0.001 | 0.9800 | 0.9750 |" in out
     assert "largest validation-accuracy difference: 0.0200 at LR 0.01" in out
+    assert "A: best LR 0.001 (0.9800)" in out and "B: best LR 0.001 (0.9750)" in out
     assert (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"

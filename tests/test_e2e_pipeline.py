@@ -14,10 +14,11 @@ pytestmark = pytest.mark.e2e
 TINY = {
     "data.train_size": 200, "data.valid_size": 200,
     "train.max_epochs": 3, "train.patience": 2,
-    "sweep.lrs": [0.0001, 0.001, 0.01],
+    "sweep.lrs": [0.0001, 0.001, 0.01], "sweep.seeds": [0, 1],
 }
-RUN_FIELDS = {"lr", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
-              "stopped_by", "device", "threads", "startup_s", "stage_wall_s", "started_at", "finished_at"}
+RUN_FIELDS = {"lr", "seed", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
+              "stopped_by", "device", "threads", "startup_s", "stage_wall_s", "started_at", "finished_at",
+              "batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision"}
 
 
 @pytest.fixture(scope="module")
@@ -56,28 +57,36 @@ def test_bad_split_params_stop_with_a_message_naming_the_parameter(repo):
 
 def test_repro_train_writes_complete_results_the_same_twice(repo):
     set_params(repo, **TINY)
-    dvc(repo, "repro", "train@0.001")
-    run_file = repo / "metrics/runs/0.001.json"
-    first = read_json(run_file)
+    dvc(repo, "repro", "train@0.001-1")
+    run_dir = repo / "data/runs/0.001-1"
+    assert sorted(p.name for p in run_dir.iterdir()) == ["history.csv", "model.pt", "results.json"]
+    first = read_json(run_dir / "results.json")
     assert set(first) >= RUN_FIELDS
-    assert first["lr"] == 0.001 and first["epochs"] <= 3 and first["device"] == "cpu"
+    assert first["lr"] == 0.001 and first["seed"] == 1 and first["epochs"] <= 3 and first["device"] == "cpu"
+    assert (first["train_size"], first["valid_size"], first["patience"]) == (200, 200, 2)
     assert 0.3 < first["best_valid_acc"] <= 1 and 0.3 < first["test_acc"] <= 1
-    with open(repo / "metrics/history/0.001.csv") as f:
+    with open(run_dir / "history.csv") as f:
         history = list(csv.DictReader(f))
     assert len(history) == first["epochs"]
-    assert (repo / "data/models/0.001.pt").stat().st_size > 100_000
+    assert (run_dir / "model.pt").stat().st_size > 100_000
 
-    dvc(repo, "repro", "--force", "--single-item", "train@0.001")
-    second = read_json(run_file)
+    dvc(repo, "repro", "--force", "--single-item", "train@0.001-1")
+    second = read_json(run_dir / "results.json")
     timing = ("train_time_s", "sec_per_epoch", "startup_s", "stage_wall_s", "started_at", "finished_at")
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
 
+    # another training seed: other initial weights and batch order, so another run
+    dvc(repo, "repro", "train@0.001-0")
+    other_seed = read_json(repo / "data/runs/0.001-0/results.json")
+    assert other_seed["seed"] == 0
+    assert (repo / "data/runs/0.001-0/history.csv").read_text() != (run_dir / "history.csv").read_text()
+
 
 def test_params_survive_dvc_exp_run_rewriting_params_yaml(repo):
-    dvc(repo, "exp", "run", "-S", "sweep.lrs=[1e-05,0.001]", "-S", "train.max_epochs=1", "train@1e-05")
+    dvc(repo, "exp", "run", "-S", "sweep.lrs=[1e-05,0.001]", "-S", "train.max_epochs=1", "train@1e-05-0")
     text = (repo / "params.yaml").read_text()
     assert "1e-05" in text  # ruamel's YAML 1.2 spelling, a string to a plain PyYAML load
     params = P.load_params(repo / "params.yaml")
     assert P.sweep_lrs(params) == [1e-05, 0.001]
-    result = read_json(repo / "metrics/runs/1e-05.json")
-    assert result["lr"] == 1e-05 and result["epochs"] == 1
+    result = read_json(repo / "data/runs/1e-05-0/results.json")
+    assert result["lr"] == 1e-05 and result["seed"] == 0 and result["epochs"] == 1

@@ -1,11 +1,12 @@
-"""End to end: a tiny sweep through the whole DAG with `dvc repro`, then the DVC user experience."""
+"""End to end: a tiny sweep of LRs x seeds through the whole DAG with `dvc repro`, then the DVC user experience."""
 
+import csv
 import json
 import re
 
 import pytest
 
-from stages.plot import FIGURE_NAMES
+from stages.lib.paths import FIGURE_NAMES
 from tests.pipeline import dvc, make_repo, run, set_params
 
 pytestmark = pytest.mark.e2e
@@ -13,12 +14,22 @@ pytestmark = pytest.mark.e2e
 TINY = {
     "data.train_size": 300, "data.valid_size": 300,
     "train.max_epochs": 4, "train.patience": 2,
-    "sweep.lrs": [1.0e-06, 0.001, 0.01],
+    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
 }
+TRAIN_STAGES = ["train@1e-06-0", "train@1e-06-1", "train@0.001-0", "train@0.001-1", "train@0.01-0", "train@0.01-1"]
 
 
 def stages_run(result) -> list[str]:
     return re.findall(r"Running stage '([^']+)'", result.stdout)
+
+
+def stages_restored(result) -> list[str]:
+    return re.findall(r"Stage '([^']+)' is cached - skipping run", result.stdout)
+
+
+def read_csv(path) -> list[dict]:
+    with open(path) as f:
+        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
@@ -26,58 +37,106 @@ def repo(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("lr-sweep"))
     set_params(repo, **TINY)
     first = dvc(repo, "repro")
-    assert {"download", "split", "train@1e-06", "train@0.001", "train@0.01", "aggregate", "plot",
-            "report"} <= set(stages_run(first))
+    assert {"download", "split", *TRAIN_STAGES, "aggregate", "plot", "report"} <= set(stages_run(first))
     return repo
+
+
+def test_one_train_stage_per_lr_and_seed(repo):
+    listed = dvc(repo, "stage", "list").stdout
+    assert re.findall(r"^(train@\S+)", listed, flags=re.M) == TRAIN_STAGES
 
 
 def test_repro_builds_everything_and_then_is_up_to_date(repo):
     assert "up to date" in dvc(repo, "status").stdout
     assert stages_run(dvc(repo, "repro")) == []
 
-    sweep = (repo / "metrics/sweep.csv").read_text().splitlines()
-    assert sweep[0].startswith("lr,log10_lr,best_valid_acc,test_acc,train_time_s,epochs,best_epoch,sec_per_epoch,stopped_by")
-    assert [line.split(",")[0] for line in sweep[1:]] == ["1e-06", "0.001", "0.01"]
+    runs = read_csv(repo / "metrics/runs.csv")
+    assert [(r["lr"], r["seed"]) for r in runs] == [
+        ("1e-06", "0"), ("1e-06", "1"), ("0.001", "0"), ("0.001", "1"), ("0.01", "0"), ("0.01", "1")]
+    sweep = read_csv(repo / "metrics/sweep.csv")
+    assert [r["lr"] for r in sweep] == ["1e-06", "0.001", "0.01"] and {r["seeds"] for r in sweep} == {"2"}
+    for row in sweep:  # the interval of the mean lies within the seeds' range
+        assert float(row["valid_min"]) <= float(row["valid_ci_low"]) <= float(row["valid_mean"])
+        assert float(row["valid_mean"]) <= float(row["valid_ci_high"]) <= float(row["valid_max"])
+    curves = read_csv(repo / "metrics/learning_curves.csv")
+    assert len(curves) == sum(int(r["epochs"]) for r in runs)
+
     summary = json.loads((repo / "metrics/summary.json").read_text())
-    assert summary["runs"] == 3 and summary["best_lr"] in (0.001, 0.01)
-    assert summary["no_learning_below"] == 0.001  # 1e-06 stays at chance in 4 epochs
+    assert summary["sweep"] | {"stopped_by": None, "pareto_lrs": None} == {
+        "lrs": 3, "seeds": 2, "runs": 6, "confidence": 0.95, "stopped_by": None, "pareto_lrs": None}
+    assert summary["best"]["lr"] in (0.001, 0.01)
+    assert summary["learning"]["none_up_to"] == 1e-06  # 1e-06 stays at chance in 4 epochs
     for name in FIGURE_NAMES:
         assert (repo / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "121,994" in (repo / "metrics/model_summary.txt").read_text()
 
 
-def test_report_names_the_conclusions(repo):
+def test_report_states_the_conclusions_with_intervals(repo):
     report = (repo / "REPORT.md").read_text()
     summary = json.loads((repo / "metrics/summary.json").read_text())
-    assert "The learning-rate range with the best accuracy is" in report
-    assert f"the best learning rate is {summary['tradeoff_lr']:g}" in report
-    assert "Below a learning rate of 0.001, training does not progress" in report
+    best = summary["best"]
+    assert f"mean validation accuracy over 2 seeds at LR {best['lr']:g}" in report
+    assert f"95% interval [{100 * best['valid_ci_low']:.2f}, {100 * best['valid_ci_high']:.2f}]" in report
+    assert f"Best accuracy/time trade-off: LR {summary['tradeoff']['lr']:g}" in report
+    assert "Training does not progress at LR 1e-06 and below" in report
+    assert "## How each conclusion is chosen" in report
     assert report.count("](plots/") == len(FIGURE_NAMES)
     assert "| 1e-06 |" in report and "Total params: 121,994" in report
 
 
 def test_metrics_and_plots_commands(repo):
     metrics = dvc(repo, "metrics", "show").stdout
-    assert "metrics/summary.json" in metrics and "best_lr" in metrics and "metrics/runs" not in metrics
+    assert "metrics/summary.json" in metrics and "best.lr" in metrics and "metrics/per_lr" not in metrics
+    per_lr = dvc(repo, "metrics", "show", "metrics/per_lr").stdout.splitlines()
+    assert [line.split()[0] for line in per_lr[1:]] == [
+        "metrics/per_lr/01_1e-06.json", "metrics/per_lr/02_0.001.json", "metrics/per_lr/03_0.01.json"]
+    assert per_lr[0].split() == ["Path", "ci_high", "ci_low", "cost_s", "epochs", "learned", "role", "test", "time_s",
+                                 "valid"]
+    assert max(len(line) for line in per_lr) <= 160
+    summary = json.loads((repo / "metrics/summary.json").read_text())
+    best_row = next(line for line in per_lr if f"_{summary['best']['lr']:g}.json" in line)
+    assert "best" in best_row and f"{summary['best']['valid_mean']:.5f}"[:6] in best_row
+    assert "no learning" in next(line for line in per_lr if "_1e-06.json" in line)
     dvc(repo, "plots", "show", "-o", "plots_html")
     html = (repo / "plots_html/index.html").read_text()
     assert "Accuracy by learning rate" in html and '"type": "log"' in html
-    assert "Learning curves" in html and "accuracy_vs_time.png" in html
+    assert "Learning curves" in html and "accuracy_vs_cost.png" in html
 
 
-def test_changing_one_lr_reruns_only_what_depends_on_it(repo):
+def test_changing_one_lr_or_adding_a_seed_reruns_only_what_depends_on_it(repo):
     set_params(repo, **{"sweep.lrs": [1.0e-06, 0.001, 0.003]})
-    assert stages_run(dvc(repo, "repro")) == ["train@0.003", "aggregate", "plot", "report"]
-    # the old 0.01 results are still on disk, but the summary reads only the runs params.yaml names
-    assert (repo / "metrics/runs/0.01.json").exists()
-    sweep = (repo / "metrics/sweep.csv").read_text()
-    assert "\n0.003," in sweep and "\n0.01," not in sweep
+    assert stages_run(dvc(repo, "repro")) == ["train@0.003-0", "train@0.003-1", "aggregate", "plot", "report"]
+    # the old 0.01 runs are still on disk, but the tables hold only the runs params.yaml names
+    assert (repo / "data/runs/0.01-0/results.json").exists()
+    assert [r["lr"] for r in read_csv(repo / "metrics/sweep.csv")] == ["1e-06", "0.001", "0.003"]
+
+    set_params(repo, **{"sweep.seeds": [0, 1, 2]})
+    assert stages_run(dvc(repo, "repro")) == ["train@1e-06-2", "train@0.001-2", "train@0.003-2", "aggregate", "plot",
+                                              "report"]
+    assert {r["seeds"] for r in read_csv(repo / "metrics/sweep.csv")} == {"3"}
     assert "up to date" in dvc(repo, "status").stdout
 
 
-def test_exp_run_with_a_changed_param_and_exp_show(repo):
+def test_a_parameter_round_trip_retrains_nothing(repo):
+    """Run, change a train param, change it back: DVC's run-cache restores every run."""
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-q", "-m", "tiny sweep")
-    dvc(repo, "exp", "run", "-n", "patience2", "-S", "train.patience=2", "-S", "train.max_epochs=2")
+    before = read_csv(repo / "metrics/runs.csv")
+    trained = [s for s in (f"train@{lr}-{seed}" for lr in ("1e-06", "0.001", "0.003") for seed in range(3))]
+
+    changed = dvc(repo, "exp", "run", "-n", "patience1", "-S", "train.patience=1")
+    assert sorted(s for s in stages_run(changed) if s.startswith("train@")) == sorted(trained)
+
+    back = dvc(repo, "exp", "run", "-n", "patience2-again", "-S", "train.patience=2")
+    assert [s for s in stages_run(back) if s.startswith("train@")] == []
+    assert sorted(stages_restored(back)) == sorted(trained)
+    after = read_csv(repo / "metrics/runs.csv")
+    same = ("lr", "seed", "best_valid_acc", "test_acc", "epochs", "best_epoch", "train_time_s", "started_at")
+    assert [{k: r[k] for k in same} for r in after] == [{k: r[k] for k in same} for r in before]
+
     shown = dvc(repo, "exp", "show", "--no-pager", "--csv").stdout
-    assert "patience2" in shown and "best_lr" in shown and "train.patience" in shown
+    assert "patience1" in shown and "best.lr" in shown and "train.patience" in shown
+    assert "metrics/per_lr" not in shown  # per-LR values stay out of `dvc exp show`
+    # ... and `dvc metrics diff` compares them LR by LR between two experiments
+    diff = dvc(repo, "metrics", "diff", "--all", "patience1", "patience2-again", "--targets", "metrics/per_lr").stdout
+    assert re.search(r"metrics/per_lr/\d+_0\.001\.json\s+epochs", diff), diff

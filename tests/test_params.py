@@ -41,7 +41,8 @@ def test_yaml_1_2_floats_as_ruamel_writes_them_load_as_floats(tmp_path):
     assert P.sweep_lrs(params) == [1e-05, 0.001, 3e-06]
     assert all(isinstance(lr, float) for lr in params["sweep"]["lrs"])
     assert params["analysis"]["tolerance"] == 0.005
-    assert params["seed"] == 20250302 and isinstance(params["seed"], int)
+    assert params["data"]["split_seed"] == 20250302 and isinstance(params["data"]["split_seed"], int)
+    assert params["sweep"]["seeds"] == [0, 1, 2, 3, 4]
     assert params["train"]["device"] == "auto"
 
 
@@ -87,9 +88,27 @@ def test_bad_sweep_lrs(lrs):
         P.sweep_lrs({"sweep": {"lrs": lrs}})
 
 
-def test_run_name_matches_dvc_foreach_names():
-    assert [P.run_name(v) for v in (1e-06, 1.259e-06, 0.0001, 0.001, 0.03162, "1e-05")] == [
+def test_run_name_matches_dvc_matrix_names():
+    assert [P.lr_name(v) for v in (1e-06, 1.259e-06, 0.0001, 0.001, 0.03162, "1e-05")] == [
         "1e-06", "1.259e-06", "0.0001", "0.001", "0.03162", "1e-05"]
+    assert P.run_name(1e-05, 3) == "1e-05-3" and P.run_name(0.001, 0) == "0.001-0"
+
+
+def test_training_seeds_and_split_seed():
+    assert P.training_seeds({"sweep": {"seeds": [0, 1, 7]}}) == [0, 1, 7]
+    assert P.split_seed({"data": {"split_seed": 20250302}}) == 20250302
+    assert P.seed_value("12", "sweep.seeds") == 12  # as the train stage gets it on its command line
+
+
+@pytest.mark.parametrize("seeds", [[], 3, [0, -1], [0, 1.5], [0, True], [1, 1], ["a"]])
+def test_bad_training_seeds_name_the_key(seeds):
+    with pytest.raises(P.ParamsError, match=r"sweep\.seeds"):
+        P.training_seeds({"sweep": {"seeds": seeds}})
+
+
+def test_a_missing_split_seed_is_named():
+    with pytest.raises(P.ParamsError, match=r"data\.split_seed"):
+        P.split_seed({"data": {"train_size": 10}})
 
 
 def test_load_checked_turns_bad_params_into_a_one_line_exit(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from stages import train as stage
 from stages.lib import params as P
-from stages.lib.runs import run_files
+from stages.lib.layout import run_files
 from stages.lib.training import EarlyStopping
 
 PARAMS = P.load_params()
@@ -21,8 +21,8 @@ def with_change(key, value):
 
 
 def test_defaults_read_from_params_yaml():
-    settings, threads = stage.read_settings(PARAMS, "1e-05")
-    assert settings.lr == 1e-05 and settings.seed == 20250302
+    settings, threads = stage.read_settings(PARAMS, "1e-05", "3")
+    assert settings.lr == 1e-05 and settings.seed == 3
     assert (settings.batch_size, settings.patience, settings.double_softmax) == (32, 5, False)
     assert (settings.device, settings.precision, threads) == ("auto", "fp32", 0)
 
@@ -32,18 +32,20 @@ def test_defaults_read_from_params_yaml():
     ("train.batch_size", 0.5), ("model.double_softmax", "yes"), ("train.max_epochs", None)])
 def test_bad_training_params_name_the_key(key, value):
     with pytest.raises(P.ParamsError, match=key.replace(".", r"\.")):
-        stage.read_settings(with_change(key, value), "0.001")
+        stage.read_settings(with_change(key, value), "0.001", "0")
 
 
-@pytest.mark.parametrize("lr", ["-0.001", "0", "fast", "inf"])
-def test_bad_learning_rate_on_the_command_line(lr):
+@pytest.mark.parametrize("lr, seed", [("-0.001", "0"), ("0", "0"), ("fast", "0"), ("inf", "0"), ("0.001", "-1"),
+                                      ("0.001", "x"), ("0.001", "1.5")])
+def test_bad_learning_rate_or_seed_on_the_command_line(lr, seed):
     with pytest.raises(P.ParamsError):
-        stage.read_settings(PARAMS, lr)
+        stage.read_settings(PARAMS, lr, seed)
 
 
 def test_output_paths_use_the_dvc_stage_name():
-    assert {kind: str(path) for kind, path in run_files(P.run_name(1e-05)).items()} == {
-        "results": "metrics/runs/1e-05.json", "history": "metrics/history/1e-05.csv", "model": "data/models/1e-05.pt"}
+    assert {kind: str(path) for kind, path in run_files(P.run_name(1e-05, 2)).items()} == {
+        "results": "data/runs/1e-05-2/results.json", "history": "data/runs/1e-05-2/history.csv",
+        "model": "data/runs/1e-05-2/model.pt"}
 
 
 class NotATerminal(io.StringIO):

@@ -1,14 +1,47 @@
-"""The study's conclusions, computed from the sweep table (one row per learning rate).
+"""The study's conclusions, from a sweep of learning rates x training seeds.
 
-Every choice is made on validation accuracy; test accuracy is only reported beside it.
+Input: one row per run (LR, seed) and each run's learning curve. Every choice is made on validation
+accuracy and epoch counts alone; test accuracy and measured seconds are reported beside them, never
+used to choose. So the same accuracies and epochs give the same conclusions on any machine, however
+busy it was. The rules (README and REPORT state the same):
+
+- a run *learned* when its best validation accuracy is above analysis.chance_level;
+- *best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the
+  smaller LR); each LR's mean comes with a 95 % percentile-bootstrap interval over its seeds;
+- *best range*: the contiguous LRs around the best LR whose mean is within analysis.tolerance of the
+  best mean; *indistinguishable from the best*: the 95 % t-interval of the paired difference
+  (best LR minus this LR, seed by seed) contains 0;
+- *cost* of a run: its epochs x the pooled seconds per epoch (the sweep's training time / its epochs):
+  every LR does the same work per epoch, so cost ranks runs by epochs, whatever the machine's load;
+- *trade-off LR*: within the best range, the lowest median cost to early stopping over seeds
+  (ties: the higher mean accuracy, then the smaller LR);
+- *time to target* (DAWNBench, MLPerf): epochs until a run's validation accuracy first reaches the
+  target, best mean - tolerance; a seed that never does is not converged and counts as infinitely
+  slow; per LR the median over seeds; the time-to-target LR has the lowest median;
+- *learning edges*: going down from the best LR, the smallest LR down to which every seed learns at
+  every LR; the largest LR at and below which no seed learns at any LR; between them the band where
+  only some seeds learn. The same going up.
 """
 
 import math
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
-COLUMNS = ["lr", "log10_lr", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch",
-           "sec_per_epoch", "stopped_by"]
+CONFIDENCE = 0.95
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0  # fixed: the same runs always give the same intervals
+DIGITS = 6  # statistics are rounded to this many decimals in the tables (LRs are written exactly)
+EPS = 1e-9  # float noise: 0.98 - 0.975 must count as within 0.005
+
+RUN_COLUMNS = ["lr", "seed", "log10_lr", "best_valid_acc", "test_acc", "learned", "epochs", "best_epoch",
+               "epochs_to_target", "stopped_by", "train_time_s", "sec_per_epoch"]
+LR_COLUMNS = ["lr", "log10_lr", "seeds", "valid_mean", "valid_ci_low", "valid_ci_high", "valid_std", "valid_min",
+              "valid_max", "test_mean", "test_ci_low", "test_ci_high", "test_std", "test_min", "test_max",
+              "learned_fraction", "epochs_median", "cost_median_s", "train_time_median_s", "epochs_to_target_median",
+              "seeds_reached_target", "diff_to_best", "diff_ci_low", "diff_ci_high", "indistinguishable_from_best",
+              "in_best_range", "pareto"]
 
 
 def log10_lr(lr: float) -> float:
@@ -16,111 +49,283 @@ def log10_lr(lr: float) -> float:
     return round(math.log10(lr), 4)
 
 
-def sweep_table(runs: list[dict]) -> pd.DataFrame:
-    """One row per run, sorted by learning rate, with the Pareto-front flag."""
+def runs_table(runs: list[dict], chance_level: float) -> pd.DataFrame:
+    """One row per run, sorted by LR then seed, with `learned`."""
     table = pd.DataFrame(runs)
     table["log10_lr"] = [log10_lr(lr) for lr in table["lr"]]
-    table = table.sort_values("lr", ignore_index=True)
-    table["pareto"] = pareto_mask(table)
-    extra = [c for c in table.columns if c not in COLUMNS and c != "pareto"]
-    return table[COLUMNS + ["pareto"] + extra]
+    table["learned"] = table["best_valid_acc"] > chance_level
+    table["epochs_to_target"] = np.nan  # filled by analyze(), once the target is known
+    table = table.sort_values(["lr", "seed"], ignore_index=True)
+    extra = [c for c in table.columns if c not in RUN_COLUMNS]
+    return table[RUN_COLUMNS + extra]
 
 
-def best_index(table: pd.DataFrame) -> int:
-    """The highest validation accuracy; ties go to the faster run, then the smaller LR."""
-    ranked = table.sort_values(["best_valid_acc", "train_time_s", "lr"], ascending=[False, True, True])
-    return int(ranked.index[0])
+def bootstrap_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean; NaN for fewer than 2 values (no spread to resample)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return math.nan, math.nan
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    means = values[rng.integers(0, len(values), size=(BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(means, [alpha, 1 - alpha])
+    return float(low), float(high)
 
 
-def within_tolerance(table: pd.DataFrame, tolerance: float) -> pd.Series:
-    best = table["best_valid_acc"].max()
-    # round away float noise: 0.98 - 0.975 must count as within 0.005
-    return (best - table["best_valid_acc"]).round(9) <= tolerance
+def paired_difference(best, other, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean of best - other over the same seeds, and its t-interval; NaN interval for one seed."""
+    diff = np.asarray(best, dtype=float) - np.asarray(other, dtype=float)
+    mean = float(diff.mean())
+    if len(diff) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff)))
+    return mean, mean - half, mean + half
 
 
-def best_range(table: pd.DataFrame, tolerance: float) -> tuple[int, int]:
-    """First and last row of the contiguous run of LRs, around the best, within tolerance of the best."""
-    close = within_tolerance(table, tolerance).tolist()
-    low = high = best_index(table)
-    while low > 0 and close[low - 1]:
+def epochs_to_target(curves: pd.DataFrame, target: float) -> pd.Series:
+    """Per (lr, seed): the first epoch whose validation accuracy reaches target; NaN if none does."""
+    reached = curves[curves["valid_acc"] >= target - EPS]
+    return reached.groupby(["lr", "seed"])["epoch"].min()
+
+
+def _median_with_unconverged(values) -> float:
+    """Median where NaN (never reached the target) counts as infinitely slow; NaN when the median is."""
+    median = float(np.median(np.where(np.isnan(values), np.inf, values)))
+    return median if math.isfinite(median) else math.nan
+
+
+def _std(values) -> float:
+    return float(np.std(values, ddof=1)) if len(values) > 1 else math.nan
+
+
+def lr_table(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """One row per LR: the spread of its seeds' accuracies and epochs (selection columns come in analyze)."""
+    rows = []
+    for lr, group in runs.groupby("lr", sort=True):
+        valid, test = group["best_valid_acc"].to_numpy(), group["test_acc"].to_numpy()
+        valid_ci, test_ci = bootstrap_ci(valid, confidence), bootstrap_ci(test, confidence)
+        rows.append({
+            "lr": float(lr), "log10_lr": log10_lr(lr), "seeds": len(group),
+            "valid_mean": valid.mean(), "valid_ci_low": valid_ci[0], "valid_ci_high": valid_ci[1],
+            "valid_std": _std(valid), "valid_min": valid.min(), "valid_max": valid.max(),
+            "test_mean": test.mean(), "test_ci_low": test_ci[0], "test_ci_high": test_ci[1],
+            "test_std": _std(test), "test_min": test.min(), "test_max": test.max(),
+            "learned_fraction": float(group["learned"].mean()),
+            "epochs_median": float(group["epochs"].median()),
+            "train_time_median_s": float(group["train_time_s"].median()),
+            "epochs_to_target_median": _median_with_unconverged(group["epochs_to_target"].to_numpy(dtype=float)),
+            "seeds_reached_target": int(group["epochs_to_target"].notna().sum()),
+        })
+    return pd.DataFrame(rows)
+
+
+def best_position(lrs: pd.DataFrame) -> int:
+    """The highest mean validation accuracy; ties go to fewer median epochs, then the smaller LR."""
+    key = lrs.assign(neg_mean=-lrs["valid_mean"].round(9))
+    return int(key.sort_values(["neg_mean", "epochs_median", "lr"]).index[0])
+
+
+def contiguous_range(flags: list[bool], start: int) -> tuple[int, int]:
+    """First and last position of the run of True flags that contains start."""
+    low = high = start
+    while low > 0 and flags[low - 1]:
         low -= 1
-    while high < len(close) - 1 and close[high + 1]:
+    while high < len(flags) - 1 and flags[high + 1]:
         high += 1
     return low, high
 
 
-def tradeoff_index(table: pd.DataFrame, tolerance: float) -> int:
-    """The fastest run (training time) within tolerance of the best accuracy."""
-    candidates = table[within_tolerance(table, tolerance)]
-    ranked = candidates.sort_values(["train_time_s", "best_valid_acc", "lr"], ascending=[True, False, True])
-    return int(ranked.index[0])
-
-
-def no_learning_below(table: pd.DataFrame, chance_level: float):
-    """The smallest LR that learns, when every smaller LR stays at chance level; else None.
-
-    None when the smallest LR already learns (nothing to report) or when no LR learns at all.
-    """
-    learned = (table["best_valid_acc"] > chance_level).tolist()
-    if not learned or learned[0] or not any(learned):
-        return None
-    return float(table["lr"].iloc[learned.index(True)])
-
-
-def no_learning_above(table: pd.DataFrame, chance_level: float):
-    """The largest LR that learns, when every larger LR stays at chance level (too large to train); else None."""
-    reversed_table = table.iloc[::-1].reset_index(drop=True)
-    return no_learning_below(reversed_table, chance_level)
-
-
-def pareto_mask(table: pd.DataFrame) -> list[bool]:
-    """Runs no other run beats on both counts: at least as accurate and at least as fast, one strictly."""
-    acc, time = table["best_valid_acc"].tolist(), table["train_time_s"].tolist()
+def pareto_mask(accuracy: list[float], cost: list[float]) -> list[bool]:
+    """Points no other point beats on both counts: at least as accurate and as cheap, one strictly."""
+    acc = [round(a, 9) for a in accuracy]
     return [
-        not any(
-            acc[j] >= acc[i] and time[j] <= time[i] and (acc[j] > acc[i] or time[j] < time[i])
-            for j in range(len(acc))
-        )
+        not any(acc[j] >= acc[i] and cost[j] <= cost[i] and (acc[j] > acc[i] or cost[j] < cost[i])
+                for j in range(len(acc)))
         for i in range(len(acc))
     ]
 
 
-def summarize(table: pd.DataFrame, tolerance: float, chance_level: float) -> dict:
-    best, tradeoff = table.loc[best_index(table)], table.loc[tradeoff_index(table, tolerance)]
-    low, high = best_range(table, tolerance)
-    pareto = table[table["pareto"]].sort_values(["train_time_s", "lr"])
-    return {
-        "runs": len(table),
-        "best_lr": float(best["lr"]),
-        "best_valid_acc": float(best["best_valid_acc"]),
-        "best_test_acc": float(best["test_acc"]),
-        "tolerance": tolerance,
-        "best_range": {
-            "low_lr": float(table["lr"].iloc[low]),
-            "high_lr": float(table["lr"].iloc[high]),
-            "runs": high - low + 1,
-        },
-        "tradeoff_lr": float(tradeoff["lr"]),
-        "tradeoff_valid_acc": float(tradeoff["best_valid_acc"]),
-        "tradeoff_test_acc": float(tradeoff["test_acc"]),
-        "tradeoff_train_time_s": float(tradeoff["train_time_s"]),
-        "tradeoff_epochs": int(tradeoff["epochs"]),
-        "best_train_time_s": float(best["train_time_s"]),
-        "best_epochs": int(best["epochs"]),
-        "chance_level": chance_level,
-        "no_learning_below": no_learning_below(table, chance_level),
-        "no_learning_above": no_learning_above(table, chance_level),
-        "learning_lrs": int((table["best_valid_acc"] > chance_level).sum()),
-        "pareto_lrs": [float(lr) for lr in pareto["lr"]],
-        "diverged_lrs": [float(lr) for lr in table.loc[table["stopped_by"] == "diverged", "lr"]],
-        "total_epochs": int(table["epochs"].sum()),
-        "total_train_time_s": round(float(table["train_time_s"].sum()), 1),
-        **timing_summary(table),
-        "device": _distinct(table, "device"),
-        "threads": _distinct(table, "threads"),
-        "cpu": _distinct(table, "cpu"),
-        "torch": _distinct(table, "torch"),
+def learning_edges(fractions: list[float], best: int) -> dict:
+    """Where learning stops, on each side of the best LR (positions into the LR-sorted table).
+
+    all_from/all_to: the farthest position from best such that every LR from best to it learned at every seed.
+    none_to/none_from: the edge of the outermost block of LRs at which no seed learned; None if there is none.
+    The positions strictly between form the band where only some seeds learn (or the pattern is mixed).
+    """
+    n = len(fractions)
+    below = [i for i in range(best, -1, -1)]
+    above = [i for i in range(best, n)]
+
+    def side(outward: list[int]) -> tuple:
+        all_learn = None
+        for i in outward:
+            if fractions[i] < 1:
+                break
+            all_learn = i
+        none_learn = None
+        for i in reversed(outward):  # from the far end inwards, while no seed learns
+            if fractions[i] > 0:
+                break
+            none_learn = i
+        inner = outward.index(all_learn) + 1 if all_learn is not None else 0
+        outer = outward.index(none_learn) if none_learn is not None else len(outward)
+        return all_learn, none_learn, sorted(outward[inner:outer])
+
+    all_from, none_to, band_low = side(below)
+    all_to, none_from, band_high = side(above)
+    return {"all_from": all_from, "none_to": none_to, "band_low": band_low,
+            "all_to": all_to, "none_from": none_from, "band_high": band_high}
+
+
+def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float,
+            confidence: float = CONFIDENCE) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """(runs with epochs_to_target, the per-LR table, the summary of conclusions)."""
+    runs = runs.copy()
+    lrs = lr_table(runs, confidence)
+    best = best_position(lrs)
+    best_mean = float(lrs.loc[best, "valid_mean"])
+    anything_learned = bool(lrs["learned_fraction"].max() > 0)
+
+    # time to target: needs the best mean, so the runs' column is filled now and the LR table rebuilt
+    target = best_mean - tolerance
+    reached = epochs_to_target(curves, target)
+    runs["epochs_to_target"] = [reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])]
+    lrs = lr_table(runs, confidence)
+
+    pooled_sec_per_epoch = float(runs["train_time_s"].sum() / max(runs["epochs"].sum(), 1))
+    lrs["cost_median_s"] = lrs["epochs_median"] * pooled_sec_per_epoch
+
+    by_seed = runs.pivot(index="seed", columns="lr", values="best_valid_acc")
+    best_lr = float(lrs.loc[best, "lr"])
+    diffs = []
+    for lr in lrs["lr"]:
+        pair = by_seed[[best_lr, lr]].dropna()
+        diffs.append(paired_difference(pair[best_lr], pair[lr], confidence))
+    lrs["diff_to_best"], lrs["diff_ci_low"], lrs["diff_ci_high"] = zip(*diffs)
+    lrs["indistinguishable_from_best"] = [
+        math.isnan(low) and abs(mean) < EPS or (not math.isnan(low) and low <= EPS and high >= -EPS)
+        for mean, low, high in diffs
+    ]
+    within = ((best_mean - lrs["valid_mean"]).round(9) <= tolerance).tolist()
+    low, high = contiguous_range(within, best)
+    lrs["in_best_range"] = [anything_learned and low <= i <= high for i in range(len(lrs))]
+    lrs["pareto"] = pareto_mask(lrs["valid_mean"].tolist(), lrs["epochs_median"].tolist())
+    lrs = lrs[LR_COLUMNS]
+
+    summary = {
+        **conclusions(lrs, best, tolerance, chance_level, target, anything_learned),
+        "sweep": sweep_facts(runs, lrs, tolerance, confidence),
+        "cost": cost_facts(runs, pooled_sec_per_epoch),
+        "machine": {column: _distinct(runs, column) for column in ("device", "threads", "cpu", "torch")},
     }
+    return runs, rounded(lrs), summary
+
+
+def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: float, target: float,
+                anything_learned: bool) -> dict:
+    """The three answers, each with its interval; only accuracies and epochs decide them."""
+    lr_at = lambda i: None if i is None else float(lrs.loc[i, "lr"])  # noqa: E731
+    row = lambda i: lrs.loc[i]  # noqa: E731
+
+    def described(i: int) -> dict:
+        r = row(i)
+        return {"lr": float(r["lr"]), "valid_mean": _num(r["valid_mean"]), "valid_ci_low": _num(r["valid_ci_low"]),
+                "valid_ci_high": _num(r["valid_ci_high"]), "test_mean": _num(r["test_mean"]),
+                "learned": _fraction(r), "epochs_median": float(r["epochs_median"]),
+                "cost_s": _num(r["cost_median_s"], 1), "train_time_median_s": _num(r["train_time_median_s"], 1)}
+
+    edges = learning_edges(lrs["learned_fraction"].tolist(), best)
+    learning = {  # None: no such LR in the sweep
+        "chance_level": chance_level,
+        "none_up_to": lr_at(edges["none_to"]),  # no seed learns at this LR or any smaller one
+        "all_from": lr_at(edges["all_from"]),  # every seed learns at every LR from this one up to the best
+        "partial": [{"lr": lr_at(i), "learned": _fraction(row(i))} for i in edges["band_low"]],  # in between
+        "all_up_to": lr_at(edges["all_to"]),  # the same above the best LR
+        "none_from": lr_at(edges["none_from"]),
+        "partial_high": [{"lr": lr_at(i), "learned": _fraction(row(i))} for i in edges["band_high"]],
+    }
+    if not anything_learned:  # no accuracy worth ranking: no best range, no trade-off
+        return {"best": described(best), "best_range": None, "tradeoff": None, "time_to_target": None,
+                "learning": learning, "anything_learned": False}
+
+    in_range = lrs[lrs["in_best_range"]]
+    ranked = in_range.assign(neg_mean=-in_range["valid_mean"].round(9)).sort_values(["epochs_median", "neg_mean", "lr"])
+    tradeoff = int(ranked.index[0])
+    converged = lrs[lrs["epochs_to_target_median"].notna()]
+    fastest = None
+    if len(converged):
+        ranked = converged.assign(neg_mean=-converged["valid_mean"].round(9)).sort_values(
+            ["epochs_to_target_median", "neg_mean", "lr"])
+        fastest = int(ranked.index[0])
+    return {  # the conclusions first: `dvc exp show` lists the columns in this order
+        "best": described(best),
+        "best_range": {
+            "low_lr": float(in_range["lr"].min()), "high_lr": float(in_range["lr"].max()), "lrs": len(in_range),
+            "tolerance": tolerance,
+            "indistinguishable_lrs": [float(lr) for lr in lrs.loc[lrs["indistinguishable_from_best"], "lr"]],
+        },
+        "tradeoff": described(tradeoff),
+        "time_to_target": {
+            "target_valid_acc": round(target, DIGITS),
+            "lr": lr_at(fastest),
+            "epochs_median": None if fastest is None else float(lrs.loc[fastest, "epochs_to_target_median"]),
+            "seeds_reached": None if fastest is None else f"{int(lrs.loc[fastest, 'seeds_reached_target'])}/"
+                                                          f"{int(lrs.loc[fastest, 'seeds'])}",
+            "agrees_with_tradeoff": fastest == tradeoff,
+        },
+        "learning": learning,
+        "anything_learned": True,
+    }
+
+
+def _fraction(row) -> str:
+    return f"{round(row['learned_fraction'] * row['seeds'])}/{int(row['seeds'])}"
+
+
+def picks(lr: float, summary: dict) -> list[str]:
+    """Which of the conclusions name this LR: best, trade-off, fastest to target."""
+    named = [("best", summary.get("best")), ("trade-off", summary.get("tradeoff")),
+             ("fastest to target", summary.get("time_to_target"))]
+    return [label for label, pick in named if pick and pick.get("lr") == lr]
+
+
+def sweep_facts(runs: pd.DataFrame, lrs: pd.DataFrame, tolerance: float, confidence: float) -> dict:
+    return {
+        "lrs": len(lrs), "seeds": int(runs["seed"].nunique()), "runs": len(runs),
+        "confidence": confidence,
+        "stopped_by": {reason: int(n) for reason, n in runs["stopped_by"].value_counts().sort_index().items()},
+        "pareto_lrs": [float(lr) for lr in lrs.loc[lrs["pareto"], "lr"]],
+    }
+
+
+def cost_facts(runs: pd.DataFrame, pooled_sec_per_epoch: float) -> dict:
+    """Measured time: reported, never used to choose."""
+    facts = {
+        "pooled_sec_per_epoch": round(pooled_sec_per_epoch, 4),
+        "total_epochs": int(runs["epochs"].sum()),
+        "total_train_time_s": round(float(runs["train_time_s"].sum()), 1),
+    }
+    if {"started_at", "finished_at", "stage_wall_s", "startup_s"} <= set(runs.columns):
+        started, finished = pd.to_datetime(runs["started_at"]), pd.to_datetime(runs["finished_at"])
+        facts |= {
+            "sweep_wall_s": round((finished.max() - started.min()).total_seconds(), 1),
+            "total_stage_wall_s": round(float(runs["stage_wall_s"].sum()), 1),
+            "mean_startup_s": round(float(runs["startup_s"].mean()), 3),
+        }
+    return facts
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """Statistics to DIGITS decimals; LRs, exponents and counts untouched."""
+    table = table.copy()
+    for column in table.columns:
+        if column not in ("lr", "log10_lr") and table[column].dtype == float:
+            table[column] = table[column].round(DIGITS)
+    return table
+
+
+def _num(value, digits: int = DIGITS):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
 
 
 def _distinct(table: pd.DataFrame, column: str) -> str:
@@ -128,16 +333,3 @@ def _distinct(table: pd.DataFrame, column: str) -> str:
     if column not in table:
         return "unknown"
     return ", ".join(str(v) for v in dict.fromkeys(table[column].tolist()))
-
-
-def timing_summary(table: pd.DataFrame) -> dict:
-    """Wall time of the sweep's train stages, from the timestamps each run records."""
-    if not {"started_at", "finished_at", "stage_wall_s"} <= set(table.columns):
-        return {}
-    started, finished = pd.to_datetime(table["started_at"]), pd.to_datetime(table["finished_at"])
-    return {
-        "sweep_wall_s": round((finished.max() - started.min()).total_seconds(), 1),
-        "total_stage_wall_s": round(float(table["stage_wall_s"].sum()), 1),
-        "mean_startup_s": round(float(table["startup_s"].mean()), 3),
-        "mean_sec_per_epoch": round(float(table["train_time_s"].sum() / max(table["epochs"].sum(), 1)), 4),
-    }

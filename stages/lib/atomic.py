@@ -44,9 +44,14 @@ def atomic_dir(path: Path | str):
     try:
         yield tmp
         os.chmod(tmp, _default_mode(0o777))
+        # Move an old version aside first, so that `path` is always either the old or the new whole folder.
+        old = None
         if path.exists():
-            shutil.rmtree(path)
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, old / path.name)
         os.replace(tmp, path)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

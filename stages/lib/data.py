@@ -1,6 +1,6 @@
 """The split's tensors, as the train stage reads them.
 
-The split stage stores uint8 images once (data/split/tensors.pt) so that every train@lr stage starts
+The split stage stores uint8 images once (data/split/tensors.pt) so that every train stage starts
 in a fraction of a second: no IDX parsing, no per-image transforms, no DataLoader.
 """
 
@@ -8,10 +8,8 @@ from pathlib import Path
 
 import torch
 
-SPLIT_DIR = Path("data/split")
-TENSORS_FILE = SPLIT_DIR / "tensors.pt"
-INDICES_FILE = SPLIT_DIR / "indices.json"
-SPLIT_METRICS_FILE = Path("metrics/split.json")  # class counts per split, for the report
+from stages.lib.layout import TENSORS_FILE
+
 SPLITS = ("train", "valid", "test")
 
 

@@ -99,11 +99,30 @@ def flag(params: dict, key: str) -> bool:
     return value
 
 
-def seed(params: dict) -> int:
-    value = lookup(params, "seed")
+def seed_value(value, key: str) -> int:
+    """A random seed: a non-negative integer (a string of digits too, as on a stage's command line)."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParamsError(f"params.yaml: seed must be a non-negative integer, got {value!r}")
+        raise ParamsError(f"params.yaml: {key} must be a non-negative integer, got {value!r}")
     return value
+
+
+def split_seed(params: dict) -> int:
+    """The seed of the train/valid draw (the split stage); training seeds are sweep.seeds."""
+    return seed_value(lookup(params, "data.split_seed"), "data.split_seed")
+
+
+def training_seeds(params: dict) -> list[int]:
+    """The sweep's training seeds (initial weights and batch order), each one run at every LR."""
+    seeds = lookup(params, "sweep.seeds")
+    if not isinstance(seeds, list) or not seeds:
+        raise ParamsError(f"params.yaml: sweep.seeds must be a non-empty list of training seeds, got {seeds!r}")
+    values = [seed_value(s, "sweep.seeds") for s in seeds]
+    duplicates = sorted({s for s in values if values.count(s) > 1})
+    if duplicates:
+        raise ParamsError(f"params.yaml: sweep.seeds lists {', '.join(map(str, duplicates))} more than once")
+    return values
 
 
 def split_sizes(params: dict) -> tuple[int, int]:
@@ -123,16 +142,21 @@ def sweep_lrs(params: dict) -> list[float]:
     if not isinstance(lrs, list) or not lrs:
         raise ParamsError(f"params.yaml: sweep.lrs must be a non-empty list of learning rates, got {lrs!r}")
     values = [positive_float({"lr": lr}, "lr") for lr in lrs]
-    names = [run_name(lr) for lr in values]
+    names = [lr_name(lr) for lr in values]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ParamsError(f"params.yaml: sweep.lrs lists {', '.join(duplicates)} more than once")
     return values
 
 
-def run_name(lr: float) -> str:
-    """The name DVC gives a foreach item (`train@<name>`): Python's str() of the float."""
+def lr_name(lr: float) -> str:
+    """How DVC spells a learning rate in a stage name: Python's str() of the float YAML loaded."""
     return str(float(lr))
+
+
+def run_name(lr: float, seed: int) -> str:
+    """The name DVC gives the matrix item (`train@<lr>-<seed>`): str() of each value, joined by '-'."""
+    return f"{lr_name(lr)}-{seed}"
 
 
 def load_checked(stage: str, read, path: Path | str = PARAMS_FILE):

@@ -1,8 +1,8 @@
 """Training one model at one fixed learning rate, with the seed's early stopping.
 
 Plain PyTorch: the split's images sit in memory as one tensor, batches are index slices of it,
-evaluation runs under inference mode. Every run seeds the initial weights and the batch order
-from the same seed, so two runs differ only in their learning rate.
+evaluation runs under inference mode. The training seed fixes the initial weights and the batch
+order, so two runs with the same seed differ only in their learning rate.
 """
 
 import math
@@ -159,6 +159,7 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
     return {
         "results": {
             "lr": settings.lr,
+            "seed": settings.seed,
             "best_valid_acc": stopper.best_score,
             "test_acc": test_acc,
             "train_time_s": round(train_time_s, 3),
@@ -171,6 +172,13 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
             "cpu": _cpu_name(),
             "torch": torch.__version__,
             "precision": settings.precision,
+            # the settings the run was made under, so that runs made under others can be told apart
+            "batch_size": settings.batch_size,
+            "patience": settings.patience,
+            "max_epochs": settings.max_epochs,
+            "double_softmax": settings.double_softmax,
+            "train_size": len(train_x),
+            "valid_size": len(valid_x),
         },
         "history": history,
         "best_state": best_state,

@@ -1,0 +1,24 @@
+"""The result files: model summary, the aggregate's tables, the figures and the report.
+
+dvc.yaml names the same paths (tests/test_dvc_yaml.py checks). The split's and the runs' files are in
+stages/lib/layout.py. Free of heavy imports, so aggregate, plot and report start without PyTorch.
+"""
+
+from pathlib import Path
+
+# model_summary
+MODEL_SUMMARY_FILE = Path("metrics/model_summary.txt")
+
+# aggregate: the sweep's tables (in git) and its conclusions
+RUNS_CSV = Path("metrics/runs.csv")  # one row per (LR, seed)
+SWEEP_CSV = Path("metrics/sweep.csv")  # one row per LR, across seeds
+CURVES_CSV = Path("metrics/learning_curves.csv")  # one row per (LR, seed, epoch)
+SUMMARY_JSON = Path("metrics/summary.json")  # the conclusions
+PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR, for `dvc metrics show metrics/per_lr`
+
+# plot
+PLOTS_DIR = Path("plots")
+FIGURE_NAMES = ("accuracy_vs_lr.png", "cost_vs_lr.png", "accuracy_vs_cost.png", "learning_curves.png")
+
+# report
+REPORT = Path("REPORT.md")

@@ -1,0 +1,89 @@
+"""dvc.yaml agrees with the code: every module a stage imports is one of its deps, and every path it
+writes or reads is the one the code names (stages/lib/paths.py, stages/lib/layout.py)."""
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from stages.lib import layout, paths
+from stages.lib.mnist import RAW_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def project_imports(module: str, seen: set | None = None) -> set[str]:
+    """The stages.* modules `module` imports, directly or through other project modules, as file paths."""
+    seen = set() if seen is None else seen
+    path = ROOT / (module.replace(".", "/") + ".py")
+    if path in seen or not path.is_file():
+        return seen
+    seen.add(path)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("stages"):
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            for name in [node.module, *names]:
+                project_imports(name, seen)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("stages"):
+                    project_imports(alias.name, seen)
+    return seen
+
+
+def stage_module(stage: dict) -> str:
+    return stage["cmd"].split()[2]  # python -m stages.<name> ...
+
+
+def outs(stage: dict, key: str = "outs") -> set[str]:
+    return {next(iter(o)) if isinstance(o, dict) else o for o in stage.get(key, [])}
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_every_imported_project_module_is_a_dependency(name):
+    stage = STAGES[name]
+    imported = {str(p.relative_to(ROOT)) for p in project_imports(stage_module(stage))}
+    imported -= {"stages/__init__.py", "stages/lib/__init__.py"}
+    assert imported, name
+    missing = imported - set(stage["deps"])
+    assert not missing, f"{name}: imports {sorted(missing)} without listing them in deps"
+
+
+def test_stages_import_only_lib_modules_never_each_other():
+    for name, stage in STAGES.items():
+        module = ROOT / (stage_module(stage).replace(".", "/") + ".py")
+        others = {p for p in project_imports(stage_module(stage)) if p.parent == ROOT / "stages"} - {module}
+        assert not others, f"{name} imports the stage scripts {sorted(map(str, others))}"
+
+
+def test_output_paths_are_the_ones_the_code_names():
+    assert outs(STAGES["download"]) == {str(RAW_DIR)}
+    assert outs(STAGES["split"]) == {str(layout.SPLIT_DIR), str(layout.SPLIT_METRICS_FILE)}
+    assert outs(STAGES["model_summary"]) == {str(paths.MODEL_SUMMARY_FILE)}
+    assert outs(STAGES["train"]) == {f"{layout.RUNS_DIR}/${{key}}"}
+    assert outs(STAGES["aggregate"]) == {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV,
+                                                          paths.PER_LR_DIR)}
+    assert outs(STAGES["aggregate"], "metrics") == {str(paths.SUMMARY_JSON)}
+    assert outs(STAGES["plot"]) == {str(paths.PLOTS_DIR / name) for name in paths.FIGURE_NAMES}
+    assert outs(STAGES["report"]) == {str(paths.REPORT)}
+
+
+def test_each_stage_depends_on_the_files_it_reads():
+    assert str(layout.SPLIT_DIR) in STAGES["train"]["deps"]
+    assert str(layout.RUNS_DIR) in STAGES["aggregate"]["deps"]
+    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SUMMARY_JSON)} <= set(
+        STAGES["plot"]["deps"])
+    assert {str(p) for p in (paths.SUMMARY_JSON, paths.SWEEP_CSV, layout.SPLIT_METRICS_FILE,
+                             paths.MODEL_SUMMARY_FILE)} <= set(STAGES["report"]["deps"])
+
+
+def test_train_is_a_matrix_over_the_sweeps_lrs_and_seeds_with_only_cached_outputs():
+    train = STAGES["train"]
+    assert train["matrix"] == {"lr": "${sweep.lrs}", "seed": "${sweep.seeds}"}
+    assert train["cmd"] == "python -m stages.train ${item.lr} ${item.seed}"
+    # run-cache: DVC never saves a stage with an uncached output (DVC PR #8738)
+    assert all(not isinstance(o, dict) for o in train["outs"])
+    # the sweep's own lists are not params of a run: adding an LR or a seed must not rerun the others
+    assert set(train["params"]) == {"model", "train"}

@@ -5,7 +5,12 @@ STAMP := $(VENV)/.installed
 # Stage commands in dvc.yaml call `python`: make it the venv's.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: setup run test bench clean-venv
+# make run JOBS=N: N train stages at a time (auto: one per core, or one per GPU; 1: one after another).
+# make shard SHARD=I/N: this machine's share of the train stages, pushed to the default DVC remote.
+JOBS ?= auto
+SHARD ?=
+
+.PHONY: setup run shard test bench clean-venv
 
 setup: $(STAMP)
 
@@ -17,7 +22,11 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: setup
-	dvc repro
+	$(PYTHON) -m tools.run_study --jobs $(JOBS)
+
+shard: setup
+	@test -n "$(SHARD)" || { echo "make shard needs SHARD=I/N, e.g. make shard SHARD=1/4"; exit 2; }
+	$(PYTHON) -m tools.run_study --jobs $(JOBS) --shard $(SHARD) --push
 
 test: setup
 	$(PYTHON) -m pytest

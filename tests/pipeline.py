@@ -18,20 +18,37 @@ GIT_ENV = {
 }
 
 
-def env() -> dict:
+def env(**extra: str) -> dict:
     # Stage commands call `python`: make it the interpreter running the tests.
-    return {**os.environ, **GIT_ENV, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"}
+    return {**os.environ, **GIT_ENV, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1",
+            **extra}
 
 
-def run(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=repo, env=env(), capture_output=True, text=True)
+def run(repo: Path, *args: str, check: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=repo, env=env(**(extra_env or {})), capture_output=True, text=True)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
 
 
-def dvc(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(repo, str(BIN / "dvc"), *args, check=check)
+def dvc(repo: Path, *args: str, check: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    return run(repo, str(BIN / "dvc"), *args, check=check, extra_env=extra_env)
+
+
+def run_study(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """The parallel runner (`make run JOBS=N`, `make shard SHARD=I/N`) in a test repo."""
+    return run(repo, sys.executable, "-m", "tools.run_study", *args, check=check)
+
+
+def clone(origin: Path, dest: Path) -> Path:
+    """A git clone: what another machine of a cluster would start from (no DVC cache, no outputs)."""
+    run(origin.parent, "git", "clone", "-q", str(origin), str(dest))
+    return dest
+
+
+def commit(repo: Path, message: str) -> None:
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-q", "-m", message)
 
 
 def make_repo(dest: Path) -> Path:

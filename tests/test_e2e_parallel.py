@@ -1,0 +1,197 @@
+"""End to end: the study with 2 train stages at a time, after Ctrl-C, and spread over three "machines" (clones)
+that share a DVC remote; each compared with a serial `dvc repro` of the same tiny sweep."""
+
+import csv
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from tests.pipeline import clone, commit, dvc, env, make_repo, run, run_study, set_params
+
+pytestmark = pytest.mark.e2e
+
+TINY = {
+    "data.train_size": 300, "data.valid_size": 300,
+    "train.max_epochs": 3, "train.patience": 2,
+    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
+}
+TRAIN_STAGES = {f"train@{lr}-{seed}" for lr in ("1e-06", "0.001", "0.01") for seed in (0, 1)}
+# Workers run with 1 thread each; the serial reference too, so that the floating-point sums agree to the bit.
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+TIMING = {"train_time_s", "sec_per_epoch", "startup_s", "stage_wall_s", "started_at", "finished_at",
+          "train_time_median_s", "cost_s"}
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    """The project with the tiny sweep committed, and a local-directory DVC remote as the shared storage."""
+    base = tmp_path_factory.mktemp("parallel")
+    repo = make_repo(base / "origin")
+    set_params(repo, **TINY)
+    dvc(repo, "remote", "add", "-d", "shared", str(base / "remote"))
+    commit(repo, "tiny sweep, shared remote")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def serial(origin):
+    repo = on_its_own(clone(origin, origin.parent / "serial"))
+    dvc(repo, "repro", extra_env=ONE_THREAD)
+    return repo
+
+
+def timing_free(value):
+    if isinstance(value, dict):
+        return {k: timing_free(v) for k, v in value.items() if k not in TIMING and k not in ("cost", "machine")}
+    return value
+
+
+def results(repo: Path) -> dict:
+    return {
+        "summary": timing_free(json.loads((repo / "metrics/summary.json").read_text())),
+        "runs": [{k: v for k, v in row.items() if k not in TIMING}
+                 for row in _csv(repo / "metrics/runs.csv")],
+    }
+
+
+def _csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def lock_content(repo: Path) -> dict:
+    """dvc.lock without the runs' output hashes (their results.json records timings, different every run)."""
+    stages = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    for name, stage in stages.items():
+        if name in TRAIN_STAGES or name in ("aggregate", "plot", "report"):
+            stage["outs"] = [out["path"] for out in stage.get("outs", [])]
+        stage["deps"] = [d for d in stage.get("deps", []) if not d["path"].startswith(("data/runs", "metrics/", "plots"))]
+    return stages
+
+
+def processes_in(repo: Path) -> list[str]:
+    found = []
+    for process in psutil.process_iter(["cwd", "cmdline"]):
+        if process.info["cwd"] == str(repo):
+            found.append(" ".join(process.info["cmdline"] or []))
+    return found
+
+
+def trained(output: str) -> list[str]:
+    return [s for s in re.findall(r"Running stage '([^']+)'", output) if s.startswith("train@")]
+
+
+def worker_logs(repo: Path) -> list[str]:
+    """What the runner's workers printed, one log per train stage."""
+    return [p.read_text(errors="replace") for p in sorted((repo / ".dvc/tmp/run_study").glob("train_*.log"))]
+
+
+def on_its_own(repo: Path) -> Path:
+    """A clone that trains everything itself: no shared remote to pull finished runs from."""
+    dvc(repo, "remote", "default", "--unset")
+    return repo
+
+
+def test_two_jobs_give_the_serial_results_and_a_clean_status(origin, serial):
+    repo = on_its_own(clone(origin, origin.parent / "two-jobs"))
+    result = run_study(repo, "--jobs", "2")
+    assert "6 train stages, 0 up to date, 6 to run or restore; 2 workers, 1 CPU thread each" in result.stderr
+    assert "6/6 train stages done" in result.stderr
+    assert "up to date" in dvc(repo, "status").stdout
+    assert results(repo) == results(serial)
+    assert lock_content(repo) == lock_content(serial)
+    # every run was made by its own worker process, one thread each
+    runs = _csv(repo / "metrics/runs.csv")
+    assert {r["threads"] for r in runs} == {"1"}
+    assert sorted(stage for log in worker_logs(repo) for stage in trained(log)) == sorted(TRAIN_STAGES)
+    # a second run has nothing to do
+    again = run_study(repo, "--jobs", "2")
+    assert "6 up to date, 0 to run or restore" in again.stderr and trained(again.stdout) == []
+
+
+def test_ctrl_c_stops_every_worker_leaves_nothing_half_written_and_the_next_run_resumes(origin, serial):
+    repo = on_its_own(clone(origin, origin.parent / "interrupted"))
+    set_params(repo, **{"train.max_epochs": 60, "train.patience": 60})  # runs long enough to be interrupted
+    commit(repo, "longer runs")
+    runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs = repo / ".dvc/tmp/run_study"
+    deadline = time.time() + 600
+    while time.time() < deadline and runner.poll() is None:  # wait until one run finished and two are training
+        training = [p for p in logs.glob("train_*.log") if "epoch" in p.read_text(errors="replace")]
+        if len(training) >= 3:
+            break
+        time.sleep(0.5)
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 130, err
+    assert "stopping the workers" in err and "run the same command again to resume" in err
+    assert processes_in(repo) == []  # no worker, no DVC and no train stage left running
+    # nothing half-written: every run folder there is complete, and no temporary folder is left
+    runs_dir = repo / "data/runs"
+    finished = {}
+    for folder in runs_dir.iterdir() if runs_dir.exists() else []:
+        if folder.name == ".gitignore":
+            continue
+        assert not folder.name.startswith("."), f"left behind: {folder}"
+        assert sorted(p.name for p in folder.iterdir()) == ["history.csv", "model.pt", "results.json"]
+        finished[folder.name] = json.loads((folder / "results.json").read_text())["started_at"]
+
+    assert 1 <= len(finished) <= 4
+    resumed = run_study(repo, "--jobs", "2")
+    assert f"{len(finished)} up to date, {6 - len(finished)} to run" in resumed.stderr
+    assert "up to date" in dvc(repo, "status").stdout
+    for name, started_at in finished.items():  # finished runs were kept, not trained again
+        assert json.loads((runs_dir / name / "results.json").read_text())["started_at"] == started_at
+    assert len(_csv(repo / "metrics/runs.csv")) == 6
+
+
+def test_a_second_runner_in_the_same_workspace_says_so_and_stops(origin, monkeypatch):
+    from tools import run_study as runner
+
+    monkeypatch.chdir(origin)
+    held = runner.hold_lock()
+    try:
+        with pytest.raises(SystemExit, match="another run of the study is going on in this workspace"):
+            runner.hold_lock()
+    finally:
+        held.close()
+
+
+def test_shards_on_two_machines_and_a_third_that_assembles_without_training(origin, serial):
+    workers = [clone(origin, origin.parent / f"worker{i}") for i in (1, 2)]
+    shares = []
+    for i, worker in enumerate(workers, start=1):
+        result = run_study(worker, "--jobs", "2", "--shard", f"{i}/2", "--push")  # 1 thread each, as `serial`
+        shares.append({stage for log in worker_logs(worker) for stage in trained(log)})
+        assert "Running stage 'aggregate'" not in result.stdout  # a share trains; it does not aggregate
+    assert shares[0] | shares[1] == TRAIN_STAGES and not shares[0] & shares[1]
+
+    # the assembling machine: `make run` pulls from the default remote; `dvc repro --pull` is DVC's own way
+    final = clone(origin, origin.parent / "final")
+    run_study(final, "--jobs", "2")
+    logs = worker_logs(final)
+    assert len(logs) == len(TRAIN_STAGES)
+    assert all("is cached - skipping run" in log and "Running stage" not in log for log in logs)
+    by_hand = clone(origin, origin.parent / "by-hand")
+    assembled = dvc(by_hand, "repro", "--pull")
+    assert trained(assembled.stdout) == []
+    assert set(re.findall(r"Stage '(train@[^']+)' is cached - skipping run", assembled.stdout)) == TRAIN_STAGES
+    # the runs are the workers' own: the same start times, recorded when they trained
+    by_run = {(r["lr"], r["seed"]): r["started_at"] for r in _csv(final / "metrics/runs.csv")}
+    for worker, share in zip(workers, shares):
+        for stage in share:
+            lr, seed = stage.removeprefix("train@").rsplit("-", 1)
+            recorded = json.loads((worker / "data/runs" / f"{lr}-{seed}" / "results.json").read_text())
+            assert by_run[(lr, seed)] == recorded["started_at"]
+    for repo in (final, by_hand):
+        assert "up to date" in dvc(repo, "status").stdout
+        assert results(repo) == results(serial)

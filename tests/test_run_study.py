@@ -1,0 +1,51 @@
+"""The parallel runner's own decisions: shares, workers, threads (its end-to-end runs: test_e2e_parallel.py)."""
+
+import time
+
+import pytest
+
+from tools import run_study
+
+
+def test_shards_are_disjoint_cover_everything_and_stable():
+    stages = [f"train@{lr}-{seed}" for lr in (1e-06, 1.259e-06, 0.001, 0.03162) for seed in range(5)]
+    shares = {i: [s for s in stages if run_study.shard_of(s, 3) == i] for i in (1, 2, 3)}
+    assert sorted(sum(shares.values(), [])) == sorted(stages)
+    assert all(shares.values())  # 20 stages: every share gets some
+    # the same stage always lands in the same share, whatever else the sweep holds
+    assert [run_study.shard_of(s, 3) for s in stages[:3]] == [run_study.shard_of(s, 3) for s in stages[:3]]
+    assert run_study.shard_of("train@0.001-0", 1) == 1
+
+
+@pytest.mark.parametrize("text", ["", "0/2", "3/2", "1-2", "a/b", "1/0"])
+def test_bad_shards_are_refused(text):
+    with pytest.raises(SystemExit, match="--shard must look like I/N"):
+        run_study.parse_shard(text)
+
+
+def test_workers_and_threads():
+    assert run_study.parse_shard("2/4") == (2, 4)
+    workers, envs = run_study.plan_workers("auto", cores=2, gpus=0)
+    assert workers == 2 and [e["OMP_NUM_THREADS"] for e in envs] == ["1", "1"]
+    workers, envs = run_study.plan_workers("1", cores=2, gpus=0)
+    assert workers == 1 and envs[0]["OMP_NUM_THREADS"] == "2"
+    workers, envs = run_study.plan_workers("3", cores=16, gpus=0)
+    assert workers == 3 and envs[0]["OMP_NUM_THREADS"] == "5"
+    workers, envs = run_study.plan_workers("auto", cores=16, gpus=4)
+    assert workers == 4 and [e["CUDA_VISIBLE_DEVICES"] for e in envs] == ["0", "1", "2", "3"]
+    with pytest.raises(SystemExit, match="JOBS must be"):
+        run_study.plan_workers("zero", cores=2, gpus=0)
+    with pytest.raises(SystemExit, match="JOBS must be"):
+        run_study.plan_workers("0", cores=2, gpus=0)
+
+
+def test_progress_line_counts_and_estimates(tmp_path):
+    log = tmp_path / "x.log"
+    log.write_text("train@0.001-0  epoch  10  loss 0.1\ntrain@0.001-0  epoch  20  loss 0.05\n")
+    progress = run_study.Progress(total=4, started_at=time.time() - 90)
+    progress.done, progress.trained_seconds = ["a", "b"], [60.0, 60.0]
+    workers = [run_study.Worker({}, stage="train@0.001-0", log=log), run_study.Worker({})]
+    line = progress.line(workers, waiting=1)
+    assert line.startswith("2/4 train stages done, 1:30 elapsed, ")
+    assert "about 0:45 left" in line  # 60 s a stage x (1 waiting + 1 running / 2) / 2 workers
+    assert line.endswith("running: train@0.001-0 (epoch 20)")

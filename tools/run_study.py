@@ -1,0 +1,290 @@
+"""Run the study with several train stages at a time, on this machine or as one share of several machines.
+
+    python -m tools.run_study [--jobs N|auto] [--shard I/N [--push]]
+
+`make run JOBS=N` and `make shard SHARD=I/N` call it. It uses DVC's own machinery only: the upstream stages
+with `dvc repro`, then each pending `train@<lr>-<seed>` stage with `dvc --wait-for-lock repro --single-item`,
+N at a time (DVC releases its repo lock while a stage's command runs), then `dvc repro` for aggregate, plot
+and report. Each worker gets its share of the CPU threads (or one GPU each). Stages already done, or in
+DVC's run-cache, are not trained again, so after Ctrl-C (every worker is stopped; a stage writes its
+output folder whole or not at all) the next run resumes where this one stopped.
+
+With --shard I/N it runs only the I-th of N disjoint shares of the train stages (a stage's share is fixed
+by its name), and with --push sends them to the default DVC remote with `dvc push --run-cache`. Where a
+default remote is set, every `dvc repro` here runs with --pull, so the machine that assembles the study
+(plain `make run`) restores every share from the remote and trains nothing.
+"""
+
+import argparse
+import fcntl
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
+LOCK_FILE = LOG_DIR / "run_study.lock"
+TRAIN_PREFIX = "train@"
+UPSTREAM = ("download", "split", "model_summary")
+STOP_GRACE_S = 20  # after Ctrl-C, how long a worker may take to stop before it is killed
+
+
+def dvc(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
+    command = [str(Path(sys.executable).with_name("dvc")), *args]
+    result = subprocess.run(command, capture_output=capture, text=True)
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout or "").strip() if capture else ""
+        raise SystemExit(f"run_study: error: `dvc {' '.join(args)}` failed ({result.returncode})\n{detail}")
+    return result
+
+
+def train_stages() -> list[str]:
+    """Every train stage dvc.yaml defines, in its order."""
+    listed = dvc("stage", "list", "--name-only").stdout.split()
+    return [name for name in listed if name.startswith(TRAIN_PREFIX)]
+
+
+def pending(stages: list[str]) -> list[str]:
+    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run)."""
+    changed = json.loads(dvc("status", "--json", *stages).stdout or "{}") if stages else {}
+    return [name for name in stages if name in changed]
+
+
+def default_remote() -> str | None:
+    result = dvc("remote", "default", check=False)
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def shard_of(stage: str, shards: int) -> int:
+    """A stage's share, 1..shards: a checksum of its name, so the same stage always lands in the same share."""
+    return zlib.crc32(stage.encode()) % shards + 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text or "")
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise SystemExit(f"run_study: error: --shard must look like I/N with 1 <= I <= N, got {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def gpu_count() -> int:
+    try:
+        listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return listed.stdout.count("GPU ") if listed.returncode == 0 else 0
+
+
+def plan_workers(jobs: str, cores: int, gpus: int) -> tuple[int, list[dict]]:
+    """(number of workers, each worker's environment).
+
+    auto: one worker per GPU where there are GPUs; else one single-threaded worker per core, which measured
+    fastest on our 2-core machines (README, Performance). Each CPU worker gets cores // workers threads.
+    """
+    if jobs == "auto":
+        workers = gpus or cores
+    elif jobs.isdigit() and int(jobs) >= 1:
+        workers = int(jobs)
+    else:
+        raise SystemExit(f"run_study: error: JOBS must be a positive number or auto, got {jobs!r}")
+    threads = str(max(1, cores // workers))
+    envs = []
+    for i in range(workers):
+        env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
+        if gpus:
+            env["CUDA_VISIBLE_DEVICES"] = str(i % gpus)
+        envs.append(env)
+    return workers, envs
+
+
+@dataclass
+class Worker:
+    env: dict
+    stage: str | None = None
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    log: Path | None = None
+
+
+@dataclass
+class Progress:
+    total: int
+    started_at: float = field(default_factory=time.time)
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    trained_seconds: list[float] = field(default_factory=list)
+    interactive: bool = field(default_factory=sys.stderr.isatty)
+    last_line: float = 0.0
+
+    def line(self, workers: list[Worker], waiting: int) -> str:
+        elapsed = time.time() - self.started_at
+        running = [w for w in workers if w.stage]
+        parts = [f"{len(self.done)}/{self.total} train stages done"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        parts.append(f"{_clock(elapsed)} elapsed")
+        if self.trained_seconds and (waiting or running):
+            per_stage = sum(self.trained_seconds) / len(self.trained_seconds)
+            left = per_stage * (waiting + len(running) / 2) / max(len(workers), 1)
+            parts.append(f"about {_clock(left)} left")
+        now = " | ".join(f"{w.stage}{_epoch(w.log)}" for w in running)
+        return ", ".join(parts) + (f" | running: {now}" if now else "")
+
+    def show(self, workers: list[Worker], waiting: int, force: bool = False) -> None:
+        # on a terminal: one line rewritten every 2 s; in a log: a line a minute
+        every = 2 if self.interactive else 60
+        if not force and time.time() - self.last_line < every:
+            return
+        self.last_line = time.time()
+        text = self.line(workers, waiting)
+        if self.interactive:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns - 1
+            print(f"\r{text[:width]}\033[K", end="", file=sys.stderr, flush=True)
+        else:
+            print(f"run_study: {text}", file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        """A line of its own above the progress line."""
+        print(("\r\033[K" if self.interactive else "") + f"run_study: {message}", file=sys.stderr, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _epoch(log: Path | None) -> str:
+    """The latest epoch a stage's progress line reported, from the tail of its log."""
+    try:
+        with open(log, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 400))
+            found = re.findall(rb"epoch\s+(\d+)", f.read())
+    except (OSError, TypeError):
+        return ""
+    return f" (epoch {found[-1].decode()})" if found else ""
+
+
+def start(worker: Worker, stage: str, pull: list[str]) -> None:
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    worker.stage, worker.started = stage, time.time()
+    worker.log = LOG_DIR / f"{stage.replace('@', '_')}.log"
+    with open(worker.log, "w") as log:
+        worker.process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock", "repro", "--single-item", *pull, stage],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **worker.env, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,  # Ctrl-C reaches the runner alone; it stops the workers itself
+        )
+
+
+def stop_all(workers: list[Worker]) -> None:
+    """SIGINT to every worker's process group (DVC stops the stage, which leaves no partial output), then kill."""
+    for w in workers:
+        if w.process and w.process.poll() is None:
+            os.killpg(w.process.pid, signal.SIGINT)
+    deadline = time.time() + STOP_GRACE_S
+    for w in workers:
+        if w.process:
+            try:
+                w.process.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                os.killpg(w.process.pid, signal.SIGKILL)
+                w.process.wait()
+
+
+def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list[str]) -> None:
+    workers = [Worker(env) for env in envs]
+    queue = list(stages)
+    try:
+        while queue or any(w.stage for w in workers):
+            for w in workers:
+                if w.stage and w.process.poll() is not None:
+                    seconds = time.time() - w.started
+                    if w.process.returncode == 0:
+                        progress.done.append(w.stage)
+                        if "is cached - skipping run" not in w.log.read_text(errors="replace"):
+                            progress.trained_seconds.append(seconds)
+                    else:
+                        progress.failed.append(w.stage)
+                        tail = w.log.read_text(errors="replace").strip().splitlines()[-5:]
+                        progress.note(f"{w.stage} failed (log: {w.log}):\n  " + "\n  ".join(tail))
+                    w.stage = None
+                if not w.stage and queue:
+                    start(w, queue.pop(0), pull)
+            progress.show(workers, len(queue))
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        progress.note("interrupted: stopping the workers ...")
+        stop_all(workers)
+        progress.note(f"stopped after {len(progress.done)}/{progress.total} train stages; finished runs are kept, "
+                      f"run the same command again to resume")
+        raise SystemExit(130)
+    progress.show(workers, 0, force=True)
+    if progress.interactive:
+        print(file=sys.stderr)
+
+
+def hold_lock():
+    """One runner per workspace: a second one says so and stops (the lock goes with the process)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    handle = open(LOCK_FILE, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        raise SystemExit(f"run_study: error: another run of the study is going on in this workspace "
+                         f"(pid {handle.read().strip() or '?'}); wait for it, or stop it first")
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default="auto", help="train stages at a time (default: auto)")
+    parser.add_argument("--shard", help="I/N: run only the I-th of N shares of the train stages")
+    parser.add_argument("--push", action="store_true", help="with --shard: dvc push --run-cache when done")
+    args = parser.parse_args(argv)
+    if args.push and not args.shard:
+        parser.error("--push goes with --shard")
+    shard = parse_shard(args.shard) if args.shard else None
+    workers, envs = plan_workers(args.jobs, os.cpu_count() or 1, gpu_count())
+    lock = hold_lock()  # noqa: F841 (held until the process ends)
+
+    remote = default_remote()
+    pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
+    print(f"run_study: upstream stages ({', '.join(UPSTREAM)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
+          " ...", file=sys.stderr, flush=True)
+    dvc("repro", *pull, *UPSTREAM)
+    stages = train_stages()
+    if shard:
+        stages = [s for s in stages if shard_of(s, shard[1]) == shard[0]]
+    todo = pending(stages)
+    threads = envs[0]["OMP_NUM_THREADS"]
+    where = (f"{workers} worker{'s' if workers > 1 else ''}, " +
+             (f"one GPU each" if "CUDA_VISIBLE_DEVICES" in envs[0] else f"{threads} CPU thread{'s' if threads != '1' else ''} each"))
+    print(f"run_study: {len(stages)} train stages{f' in share {shard[0]}/{shard[1]}' if shard else ''}, "
+          f"{len(stages) - len(todo)} up to date, {len(todo)} to run or restore; {where}", file=sys.stderr, flush=True)
+    progress = Progress(total=len(todo))
+    run_pool(todo, envs, progress, pull)
+    if progress.failed:
+        raise SystemExit(f"run_study: error: {len(progress.failed)} train stages failed: {', '.join(progress.failed)} "
+                         f"(logs in {LOG_DIR}/); the others are kept, run again to retry")
+    if shard:
+        if args.push:
+            print("run_study: dvc push --run-cache ...", file=sys.stderr, flush=True)
+            dvc("push", "--run-cache", *stages, capture=False)
+        return
+    dvc("repro", *pull, capture=False)  # aggregate, plot, report
+
+
+if __name__ == "__main__":
+    main()

@@ -14,11 +14,11 @@ SHARD ?=
 
 setup: $(STAMP)
 
-# Rebuilt only when requirements.txt changes.
-$(STAMP): requirements.txt
+# Rebuilt only when requirements.txt or constraints.txt change; constraints.txt pins every package.
+$(STAMP): requirements.txt constraints.txt
 	test -x $(PYTHON) || python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements.txt
+	$(PYTHON) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $(STAMP)
 
 run: setup

@@ -13,6 +13,7 @@ import sys
 import pandas as pd
 
 from stages.lib import analysis, atomic, params as P
+from stages.lib.cli import clear_errors
 from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
 from stages.lib.layout import run_files
 
@@ -119,4 +120,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("aggregate"):
+        main()

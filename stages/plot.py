@@ -16,6 +16,7 @@ from matplotlib.colors import Normalize
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from stages.lib import atomic
+from stages.lib.cli import clear_errors
 from stages.lib.paths import CURVES_CSV, FIGURE_NAMES, PLOTS_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
 
 FIGSIZE = (8, 5.5)
@@ -145,4 +146,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("plot"):
+        main()

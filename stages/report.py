@@ -6,6 +6,7 @@ import math
 import pandas as pd
 
 from stages.lib import analysis, atomic, params as P
+from stages.lib.cli import clear_errors
 from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import FIGURE_NAMES, MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SUMMARY_JSON, SWEEP_CSV
 
@@ -106,27 +107,6 @@ def learning_lines(s: dict) -> list[str]:
     return lines
 
 
-RULES = [
-    "- A run *learned* when its best validation accuracy is above `analysis.chance_level`.",
-    "- *Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the smaller "
-    "LR). Each mean comes with a 95% percentile-bootstrap interval over its seeds (10,000 resamples; with 5 seeds "
-    "such intervals are on the narrow side: read them as the spread of the seeds, not as a guarantee).",
-    "- *Best range*: the contiguous LRs around the best LR whose mean is within `analysis.tolerance` of the best "
-    "mean. *Indistinguishable from the best*: the 95% t-interval of the paired difference (best LR minus this LR, "
-    "same seeds) contains 0.",
-    "- *Cost* of a run: its epochs times one per-epoch time pooled over the whole sweep (total training time / "
-    "total epochs). Every LR does the same work per epoch, so cost ranks runs by epochs, independent of the "
-    "machine and its load; measured seconds are reported beside it, never used to choose.",
-    "- *Trade-off LR*: within the best range, the lowest median cost to early stopping over seeds (ties: the "
-    "higher mean accuracy, then the smaller LR).",
-    "- *Time to target*: epochs until a run's validation accuracy first reaches the best mean minus the tolerance; "
-    "a seed that never does is not converged and counts as infinitely slow; per LR the median over seeds.",
-    "- *Learning edges*: going down from the best LR, the smallest LR down to which every seed learns at every LR; "
-    "the largest LR at and below which no seed learns at any LR; in between, the band where only some seeds learn. "
-    "The same going up.",
-]
-
-
 def lr_table(table: pd.DataFrame, s: dict) -> list[str]:
     lines = ["| LR | valid mean [95% interval] | std | min – max | test mean | learned | epochs (median) "
              "| to target (median) | cost (s) | measured (s) | in range | ≈ best | |",
@@ -176,6 +156,10 @@ def machine(s: dict) -> list[str]:
             f"({duration(c['total_stage_wall_s'])} inside the train stages); {c['mean_startup_s']:.2f} s per stage "
             f"from process start to data in memory. Runs restored from DVC's cache keep the times they were trained in."
         )
+        if c["sweep_wall_s"] > 1.5 * c["total_stage_wall_s"] + 600:
+            lines.append("- The runs were not made in one go (some were trained at other times, or restored from "
+                         "DVC's cache), so that wall time includes the pauses between them: it is no measure of "
+                         "the study's cost; the epochs and the pooled seconds per epoch are.")
     return lines
 
 
@@ -203,7 +187,7 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "",
         "## How each conclusion is chosen",
         "",
-        *RULES,
+        *[f"- {rule}" for rule in analysis.RULES],
         "",
         "## Figures",
         "",
@@ -262,4 +246,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("report"):
+        main()

@@ -12,7 +12,7 @@ import torch
 
 from stages.lib import atomic, params as P
 from stages.lib.layout import INDICES_FILE, SPLIT_DIR, SPLIT_METRICS_FILE, TENSORS_FILE
-from stages.lib.mnist import RAW_DIR, load_split
+from stages.lib.mnist import RAW_DIR, SHA256, load_split, sha256_of
 
 
 def draw_split(n_images: int, train_size: int, valid_size: int, seed: int) -> dict[str, list[int]]:
@@ -26,8 +26,27 @@ def class_counts(labels: np.ndarray) -> dict[str, int]:
     return {str(digit): int(n) for digit, n in enumerate(counts)}
 
 
+class RawFileError(RuntimeError):
+    pass
+
+
+def check_raw_files(raw_dir=RAW_DIR, expected: dict = SHA256) -> None:
+    """The raw files are the verified originals: a changed or truncated one is named, never read."""
+    for name, sha in expected.items():
+        path = raw_dir / name
+        if not path.is_file():
+            raise RawFileError(f"{path} is missing")
+        if sha256_of(path) != sha:
+            raise RawFileError(f"{path} is not the original MNIST file (its SHA-256 differs)")
+
+
 def main() -> None:
     (train_size, valid_size), seed = P.load_checked("split", lambda p: (P.split_sizes(p), P.split_seed(p)))
+    try:
+        check_raw_files()
+    except RawFileError as e:
+        sys.exit(f"split: error: {e}. `dvc repro` (or `make run`) downloads it again: DVC sees the download "
+                 f"stage's output changed.")
 
     train_images, train_labels = load_split(RAW_DIR, "train")
     test_images, test_labels = load_split(RAW_DIR, "t10k")

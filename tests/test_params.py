@@ -5,21 +5,27 @@ from ruamel.yaml import YAML
 
 from stages.lib import params as P
 from stages.lib.grid import lr_grid
+from tests.committed import committed_params, committed_params_text
 
 
-def test_default_grid_is_10_to_the_m_for_m_from_minus_6_to_minus_1_5():
-    lrs = P.sweep_lrs(P.load_params())
+@pytest.fixture
+def defaults(tmp_path):
+    return committed_params(tmp_path)
+
+
+def test_default_grid_is_10_to_the_m_for_m_from_minus_6_to_minus_1_5(defaults):
+    lrs = P.sweep_lrs(defaults)
     assert len(lrs) == 46
     for k, lr in enumerate(lrs):
         m = -6.0 + 0.1 * k
         assert lr == float(f"{10**m:.4g}"), (k, lr)
-        assert len(f"{lr:.4g}".split("e")[0].replace(".", "").lstrip("0")) <= 4
+        assert float(f"{lr:.4g}") == lr  # at most 4 significant digits: short, exact stage names
         assert abs(lr / 10**m - 1) < 5e-4
     assert lrs[0] == 1e-06 and lrs[1] == 1.259e-06 and lrs[-1] == 0.03162
 
 
-def test_lr_grid_helper_makes_the_default_grid():
-    assert lr_grid(-6, -1.5, 0.1) == P.sweep_lrs(P.load_params())
+def test_lr_grid_helper_makes_the_default_grid(defaults):
+    assert lr_grid(-6, -1.5, 0.1) == P.sweep_lrs(defaults)
     assert lr_grid(-3, -2, 0.5) == [0.001, 0.003162, 0.01]
     with pytest.raises(ValueError):
         lr_grid(-2, -3, 0.1)
@@ -28,7 +34,7 @@ def test_lr_grid_helper_makes_the_default_grid():
 def test_yaml_1_2_floats_as_ruamel_writes_them_load_as_floats(tmp_path):
     # DVC rewrites params.yaml with ruamel after `dvc exp run -S`; write it the same way.
     yaml = YAML()
-    data = yaml.load(P.PARAMS_FILE.read_text())
+    data = yaml.load(committed_params_text())
     data["sweep"]["lrs"] = [1e-05, 0.001, 3e-06]
     data["analysis"]["tolerance"] = 5e-3
     out = io.StringIO()

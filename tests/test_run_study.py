@@ -41,7 +41,8 @@ def test_workers_and_threads():
 
 def test_progress_line_counts_and_estimates(tmp_path):
     log = tmp_path / "x.log"
-    log.write_text("train@0.001-0  epoch  10  loss 0.1\ntrain@0.001-0  epoch  20  loss 0.05\n")
+    log.write_text("train@0.001-0  epoch  10  loss 0.1\ntrain@0.001-0  epoch  20  loss 0.05\n"
+                   "train@0.001-0: early_stopping after 25 epochs (3.0 s); best valid 0.9 at epoch 23, test 0.9\n")
     progress = run_study.Progress(total=4, started_at=time.time() - 90)
     progress.done, progress.trained_seconds = ["a", "b"], [60.0, 60.0]
     workers = [run_study.Worker({}, stage="train@0.001-0", log=log), run_study.Worker({})]

@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,18 @@ def test_read_idx_rejects_other_files(tmp_path):
     (tmp_path / "y").write_bytes((tmp_path / "y").read_bytes()[:-1])
     with pytest.raises(ValueError, match="size does not match"):
         read_idx(tmp_path / "y")
+
+
+def test_a_changed_or_truncated_raw_file_is_named_before_it_is_read(tmp_path):
+    from stages.split import RawFileError, check_raw_files
+    contents = {"a-idx1-ubyte": b"one" * 10, "b-idx3-ubyte": b"two" * 10}
+    expected = {name: hashlib.sha256(data).hexdigest() for name, data in contents.items()}
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+    check_raw_files(tmp_path, expected)
+    (tmp_path / "b-idx3-ubyte").write_bytes(contents["b-idx3-ubyte"][:7])
+    with pytest.raises(RawFileError, match=r"b-idx3-ubyte is not the original MNIST file"):
+        check_raw_files(tmp_path, expected)
+    (tmp_path / "a-idx1-ubyte").unlink()
+    with pytest.raises(RawFileError, match=r"a-idx1-ubyte is missing"):
+        check_raw_files(tmp_path, expected)

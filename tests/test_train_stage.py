@@ -2,6 +2,7 @@
 
 import copy
 import io
+import tempfile
 
 import pytest
 
@@ -9,8 +10,9 @@ from stages import train as stage
 from stages.lib import params as P
 from stages.lib.layout import run_files
 from stages.lib.training import EarlyStopping
+from tests.committed import committed_params
 
-PARAMS = P.load_params()
+PARAMS = committed_params(tempfile.mkdtemp())
 
 
 def with_change(key, value):

@@ -60,11 +60,17 @@ def test_runs_are_deterministic_and_start_from_the_same_weights():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
-def test_learning_rate_is_the_only_difference_between_runs():
+def test_with_one_seed_the_learning_rate_is_the_only_difference_between_runs():
+    """Same seed: the same initial weights and batch order, so at vanishing LRs the same first-epoch loss."""
     data = synthetic_data()
-    slow = train(data, dataclasses.replace(SETTINGS, lr=1e-6, max_epochs=1))
-    fast = train(data, dataclasses.replace(SETTINGS, lr=1e-2, max_epochs=1))
-    assert slow["history"][0]["train_loss"] != fast["history"][0]["train_loss"]
+    one_epoch = lambda **change: train(data, dataclasses.replace(SETTINGS, max_epochs=1, **change))["history"][0]
+    tiny, tinier = one_epoch(lr=1e-12), one_epoch(lr=1e-14)
+    assert tiny["train_loss"] == pytest.approx(tinier["train_loss"], rel=1e-6)
+    assert tiny["valid_acc"] == tinier["valid_acc"]
+    # another training seed: other initial weights and batch order, so another loss
+    assert one_epoch(lr=1e-12, seed=SETTINGS.seed + 1)["train_loss"] != pytest.approx(tiny["train_loss"], rel=1e-6)
+    # and a real LR moves it
+    assert one_epoch(lr=1e-2)["train_loss"] != pytest.approx(tiny["train_loss"], rel=1e-6)
 
 
 def test_results_fields_and_best_epoch_restore():

@@ -165,7 +165,7 @@ def _epoch(log: Path | None) -> str:
     try:
         with open(log, "rb") as f:
             f.seek(max(0, f.seek(0, os.SEEK_END) - 400))
-            found = re.findall(rb"epoch\s+(\d+)", f.read())
+            found = re.findall(rb"epoch\s+(\d+)\s+loss", f.read())  # the progress lines, not the summary
     except (OSError, TypeError):
         return ""
     return f" (epoch {found[-1].decode()})" if found else ""
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
     print(f"run_study: upstream stages ({', '.join(UPSTREAM)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
           " ...", file=sys.stderr, flush=True)
-    dvc("repro", *pull, *UPSTREAM)
+    dvc("repro", *pull, *UPSTREAM, capture=False)  # DVC's own lines: which upstream stage ran, or why not
     stages = train_stages()
     if shard:
         stages = [s for s in stages if shard_of(s, shard[1]) == shard[0]]

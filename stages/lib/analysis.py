@@ -3,24 +3,7 @@
 Input: one row per run (LR, seed) and each run's learning curve. Every choice is made on validation
 accuracy and epoch counts alone; test accuracy and measured seconds are reported beside them, never
 used to choose. So the same accuracies and epochs give the same conclusions on any machine, however
-busy it was. The rules (README and REPORT state the same):
-
-- a run *learned* when its best validation accuracy is above analysis.chance_level;
-- *best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the
-  smaller LR); each LR's mean comes with a 95 % percentile-bootstrap interval over its seeds;
-- *best range*: the contiguous LRs around the best LR whose mean is within analysis.tolerance of the
-  best mean; *indistinguishable from the best*: the 95 % t-interval of the paired difference
-  (best LR minus this LR, seed by seed) contains 0;
-- *cost* of a run: its epochs x the pooled seconds per epoch (the sweep's training time / its epochs):
-  every LR does the same work per epoch, so cost ranks runs by epochs, whatever the machine's load;
-- *trade-off LR*: within the best range, the lowest median cost to early stopping over seeds
-  (ties: the higher mean accuracy, then the smaller LR);
-- *time to target* (DAWNBench, MLPerf): epochs until a run's validation accuracy first reaches the
-  target, best mean - tolerance; a seed that never does is not converged and counts as infinitely
-  slow; per LR the median over seeds; the time-to-target LR has the lowest median;
-- *learning edges*: going down from the best LR, the smallest LR down to which every seed learns at
-  every LR; the largest LR at and below which no seed learns at any LR; between them the band where
-  only some seeds learn. The same going up.
+busy it was. RULES below states each rule; REPORT.md prints it and README.md repeats it.
 """
 
 import math
@@ -28,6 +11,27 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+RULES = [
+    "A run *learned* when its best validation accuracy is above `analysis.chance_level`.",
+    "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the smaller "
+    "LR). Each mean comes with a 95% percentile-bootstrap interval over its seeds (10,000 resamples); with 5 seeds "
+    "or fewer such intervals are on the narrow side: read them as the spread of the seeds, not as a guarantee.",
+    "*Best range*: the contiguous LRs around the best LR whose mean is within `analysis.tolerance` of the best "
+    "mean. *Indistinguishable from the best*: the 95% t-interval of the paired difference (best LR minus this LR, "
+    "seed by seed) contains 0.",
+    "*Cost* of a run: its epochs times one per-epoch time pooled over the whole sweep (total training time / "
+    "total epochs). Every LR does the same work per epoch, so cost ranks runs by epochs, independent of the "
+    "machine and its load; measured seconds are reported beside it, never used to choose.",
+    "*Trade-off LR*: within the best range, the lowest median cost to early stopping over seeds (ties: the "
+    "higher mean accuracy, then the smaller LR).",
+    "*Time to target* (as DAWNBench and MLPerf count it): epochs until a run's validation accuracy first reaches "
+    "the best mean minus the tolerance; a seed that never does is not converged and counts as infinitely slow; "
+    "per LR the median over seeds; the fastest LR to the target has the lowest median.",
+    "*Learning edges*: going down from the best LR, the smallest LR down to which every seed learns at every LR; "
+    "the largest LR at and below which no seed learns at any LR; in between, the band where only some seeds "
+    "learn. The same going up.",
+]
 
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 10_000
@@ -224,11 +228,11 @@ def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_l
 def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: float, target: float,
                 anything_learned: bool) -> dict:
     """The three answers, each with its interval; only accuracies and epochs decide them."""
-    lr_at = lambda i: None if i is None else float(lrs.loc[i, "lr"])  # noqa: E731
-    row = lambda i: lrs.loc[i]  # noqa: E731
+    def lr_at(i: int | None) -> float | None:
+        return None if i is None else float(lrs.loc[i, "lr"])
 
     def described(i: int) -> dict:
-        r = row(i)
+        r = lrs.loc[i]
         return {"lr": float(r["lr"]), "valid_mean": _num(r["valid_mean"]), "valid_ci_low": _num(r["valid_ci_low"]),
                 "valid_ci_high": _num(r["valid_ci_high"]), "test_mean": _num(r["test_mean"]),
                 "learned": _fraction(r), "epochs_median": float(r["epochs_median"]),
@@ -239,10 +243,10 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
         "chance_level": chance_level,
         "none_up_to": lr_at(edges["none_to"]),  # no seed learns at this LR or any smaller one
         "all_from": lr_at(edges["all_from"]),  # every seed learns at every LR from this one up to the best
-        "partial": [{"lr": lr_at(i), "learned": _fraction(row(i))} for i in edges["band_low"]],  # in between
+        "partial": [{"lr": lr_at(i), "learned": _fraction(lrs.loc[i])} for i in edges["band_low"]],  # in between
         "all_up_to": lr_at(edges["all_to"]),  # the same above the best LR
         "none_from": lr_at(edges["none_from"]),
-        "partial_high": [{"lr": lr_at(i), "learned": _fraction(row(i))} for i in edges["band_high"]],
+        "partial_high": [{"lr": lr_at(i), "learned": _fraction(lrs.loc[i])} for i in edges["band_high"]],
     }
     if not anything_learned:  # no accuracy worth ranking: no best range, no trade-off
         return {"best": described(best), "best_range": None, "tradeoff": None, "time_to_target": None,

@@ -18,20 +18,16 @@ from datetime import datetime, timezone
 import torch
 
 from stages.lib import atomic, params as P
+from stages.lib.cli import clear_errors
 from stages.lib.data import load_tensors
-from stages.lib.layout import HISTORY_FILE, MODEL_FILE, RESULTS_FILE, run_dir
+from stages.lib.layout import HISTORY_FILE, MODEL_FILE, RESULTS_FILE, TENSORS_FILE, run_dir
 from stages.lib.training import Settings, resolve_device, train
 
-DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16")
 HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")
 
 
 def read_settings(params: dict, lr: str, seed: str) -> tuple[Settings, int]:
     """The run's Settings and the thread count asked for (0: PyTorch's default)."""
-    threads = P.lookup(params, "train.threads")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
-        raise P.ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a positive integer, got {threads!r}")
     settings = Settings(
         lr=P.positive_float({"lr": lr}, "lr"),
         seed=P.seed_value(seed, "sweep.seeds"),
@@ -39,10 +35,10 @@ def read_settings(params: dict, lr: str, seed: str) -> tuple[Settings, int]:
         patience=P.positive_int(params, "train.patience"),
         max_epochs=P.positive_int(params, "train.max_epochs"),
         double_softmax=P.flag(params, "model.double_softmax"),
-        device=P.choice(params, "train.device", DEVICES),
-        precision=P.choice(params, "train.precision", PRECISIONS),
+        device=P.choice(params, "train.device", P.DEVICES),
+        precision=P.choice(params, "train.precision", P.PRECISIONS),
     )
-    return settings, threads
+    return settings, P.threads(params)
 
 
 class ProgressLine:
@@ -94,7 +90,11 @@ def main() -> None:
     name = P.run_name(settings.lr, settings.seed)
 
     progress = ProgressLine(name)
-    data = load_tensors()
+    try:
+        data = load_tensors()
+    except Exception as e:  # noqa: BLE001 - whatever torch raises on a damaged file, say which file it is
+        sys.exit(f"train: error: {TENSORS_FILE} cannot be read ({type(e).__name__}: {str(e)[:200]}); "
+                 f"`dvc repro` writes it again (the split stage)")
     startup_s = time.time() - STARTED_AT
     run = train(data, settings, on_epoch=progress)
     progress.finish(run["results"])
@@ -117,4 +117,5 @@ def _iso(timestamp: float) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("train"):
+        main()

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -12,6 +13,9 @@ from stages.lib.params import load_params
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 COMMAND_TIMEOUT_S = 1200
+# MNIST, downloaded once for all end-to-end tests and placed into each test repo's data/manual/ (the
+# download stage's folder for files placed by hand), so no test repo downloads it again.
+MNIST_CACHE = Path(tempfile.gettempdir()) / "lr-sweep-tests-mnist"
 BIN = Path(sys.executable).parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "lr-sweep tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
@@ -43,9 +47,25 @@ def run_study(repo: Path, *args: str, check: bool = True) -> subprocess.Complete
     return run(repo, sys.executable, "-m", "tools.run_study", *args, check=check)
 
 
+def mnist_files() -> Path:
+    """The four verified MNIST files, downloaded on first use (the download stage's own code)."""
+    from stages.download import download_mnist
+
+    download_mnist(MNIST_CACHE, manual=MNIST_CACHE.parent / "no-manual-folder")  # keeps verified files
+    return MNIST_CACHE
+
+
+def place_mnist(repo: Path) -> None:
+    manual = repo / "data/manual"
+    manual.mkdir(parents=True, exist_ok=True)
+    for file in mnist_files().iterdir():
+        shutil.copyfile(file, manual / file.name)
+
+
 def clone(origin: Path, dest: Path) -> Path:
     """A git clone: what another machine of a cluster would start from (no DVC cache, no outputs)."""
     run(origin.parent, "git", "clone", "-q", str(origin), str(dest))
+    place_mnist(dest)
     return dest
 
 
@@ -68,6 +88,7 @@ def make_repo(dest: Path) -> Path:
     run(dest, "git", "init", "-q")
     run(dest, "git", "add", "-A")
     run(dest, "git", "commit", "-q", "-m", "copy of lr-sweep for a test")
+    place_mnist(dest)  # after the commit: data/manual/ is ignored by git, as a user's files there would be
     return dest
 
 

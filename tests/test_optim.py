@@ -6,6 +6,7 @@ import sys
 import pytest
 import torch
 
+from stages.lib import optim
 from stages.lib.optim import AdamW
 from stages.lib.training import build_model, loss_fn
 
@@ -32,6 +33,45 @@ def test_updates_are_bit_identical_to_torch_fused_adamw(lr):
         assert torch.equal(weights, reference.state_dict()[name]), f"{name} differs from torch.optim.AdamW"
 
 
+def batches_of(n, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return [(torch.randn(8, 1, 28, 28, generator=generator).contiguous(memory_format=torch.channels_last),
+             torch.randint(0, 10, (8,), generator=generator)) for _ in range(n)]
+
+
+def assert_same_weights(a, b):
+    for name, weights in a.state_dict().items():
+        assert torch.equal(weights, b.state_dict()[name]), name
+
+
+def test_without_the_private_kernel_it_is_torch_optim_adamw(monkeypatch):
+    monkeypatch.setattr(optim, "private_kernel", lambda: None)  # a PyTorch without the op, as this module sees it
+    batches = batches_of(4)
+    ours, reference = build_model(1, "cpu"), build_model(1, "cpu")
+    optimizer = AdamW(ours.parameters(), lr=1e-3)
+    assert isinstance(optimizer.fallback, torch.optim.AdamW)
+    train_steps(ours, optimizer, batches)
+    train_steps(reference, torch.optim.AdamW(reference.parameters(), lr=1e-3, fused=True), batches)
+    assert_same_weights(ours, reference)
+
+
+def test_when_the_private_kernel_fails_mid_training_torch_optim_goes_on_from_the_same_state(monkeypatch):
+    batches = batches_of(6)
+    ours, reference = build_model(1, "cpu"), build_model(1, "cpu")
+    optimizer = AdamW(ours.parameters(), lr=1e-3)
+    train_steps(ours, optimizer, batches[:3])
+
+    def changed_kernel(*args, **kwargs):
+        raise RuntimeError("_fused_adamw_() got an unexpected keyword argument 'lr'")
+
+    monkeypatch.setattr(optim, "private_kernel", lambda: changed_kernel)
+    with pytest.warns(UserWarning, match="going on with torch.optim.AdamW"):
+        train_steps(ours, optimizer, batches[3:])
+    assert optimizer.fallback is not None
+    train_steps(reference, torch.optim.AdamW(reference.parameters(), lr=1e-3, fused=True), batches)
+    assert_same_weights(ours, reference)
+
+
 def test_a_parameter_without_gradient_is_left_alone():
     used, unused = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
     optimizer = AdamW([used, unused], lr=0.1)
@@ -51,6 +91,7 @@ def test_a_training_step_does_not_import_torch_dynamo():
     # torch.optim's first step imports torch._dynamo (over a second); the train stage must not pay that.
     probe = """
 import sys, torch
+from stages.lib import optim
 from stages.lib.optim import AdamW
 from stages.lib.training import build_model, loss_fn
 model = build_model(1, "cpu")

@@ -122,3 +122,64 @@ def test_load_checked_turns_bad_params_into_a_one_line_exit(tmp_path):
     path.write_text("data: {train_size: -1, valid_size: 10}\n")
     with pytest.raises(SystemExit, match=r"^split: error: params\.yaml: data\.train_size must be a positive"):
         P.load_checked("split", P.split_sizes, path)
+
+
+def test_params_load_exactly_as_dvc_loads_them(tmp_path):
+    """DVC (ruamel, YAML 1.2) names stages from these values; a stage must see the same ones."""
+    from dvc.utils.serialize import parse_yaml
+
+    text = ("a: yes\nb: 010\nc: 1:30\nd: 1e-5\ne: 1.0e-06\nf: .5\ng: 0o10\nh: ~\ni: on\nj: 0x1F\nk: '7'\n"
+            "l: [1, 1.0, 2.5e-3]\n")
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    assert P.load_params(path) == parse_yaml(text, str(path))
+    loaded = P.load_params(path)
+    assert (loaded["a"], loaded["b"], loaded["c"], loaded["d"]) == ("yes", 10, "1:30", 1e-05)
+
+
+def test_the_committed_params_pass_every_check(defaults):
+    assert P.check(defaults) is defaults
+
+
+@pytest.mark.parametrize("section, key", [("train", "patiense"), ("analysis", "tolerence"), ("sweep", "seed")])
+def test_a_typo_in_a_key_is_an_error_not_ignored(defaults, section, key):
+    defaults[section][key] = 3
+    with pytest.raises(P.ParamsError, match=rf"unknown key {section}\.{key} \(a typo\?\)"):
+        P.check(defaults)
+
+
+def test_an_unknown_section_is_an_error(defaults):
+    defaults["optimiser"] = {"lr": 1}
+    with pytest.raises(P.ParamsError, match=r"unknown key optimiser"):
+        P.check(defaults)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("analysis.tolerance", 2, r"analysis\.tolerance must be a number between 0 and 1"),
+    ("analysis.chance_level", "low", r"analysis\.chance_level"),
+    ("train.threads", -2, r"train\.threads"),
+    ("data.split_seed", 1.5, r"data\.split_seed"),
+    ("sweep.seeds", ["01"], r"sweep\.seeds must hold integers without quotes"),
+])
+def test_every_section_is_checked_in_one_place(defaults, key, value, message):
+    section, name = key.split(".")
+    defaults[section][name] = value
+    with pytest.raises(P.ParamsError, match=message):
+        P.check(defaults)
+
+
+@pytest.mark.parametrize("lrs, message", [
+    ([1], r"holds the integer 1: DVC would name its stages train@1-<seed>, the runs 1\.0; write 1\.0"),
+    (["0.00010"], r"holds the text '0\.00010'; write the number without quotes"),
+    ([1e-05, 0.00001], r"lists 1e-05 more than once"),
+])
+def test_lr_spellings_that_would_not_match_dvc_stage_names_are_refused(lrs, message):
+    with pytest.raises(P.ParamsError, match=message):
+        P.sweep_lrs({"sweep": {"lrs": lrs}})
+
+
+def test_bad_yaml_stops_a_stage_with_one_line(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("data: {train_size: 10\n")
+    with pytest.raises(SystemExit, match=r"^split: error: .*params\.yaml is not valid YAML"):
+        P.load_checked("split", P.split_sizes, path)

@@ -119,7 +119,10 @@ def test_divergence_ends_the_run_and_keeps_the_best_weights():
     run = train(synthetic_data(), dataclasses.replace(SETTINGS, lr=math.inf, max_epochs=10))
     results = run["results"]
     assert results["stopped_by"] == STOPPED_DIVERGED
-    assert results["epochs"] == 1 and results["best_epoch"] == 0 and run["history"] == []
+    assert results["epochs"] == 1 and results["best_epoch"] == 0
+    # the diverged epoch is in the history, as every counted epoch is
+    assert len(run["history"]) == results["epochs"] and not math.isfinite(run["history"][0]["train_loss"])
+    assert math.isnan(run["history"][0]["valid_acc"])
     assert 0 <= results["best_valid_acc"] <= 1 and 0 <= results["test_acc"] <= 1
     assert all(torch.isfinite(t).all() for t in run["best_state"].values())
 

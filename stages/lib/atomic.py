@@ -1,7 +1,8 @@
 """Write outputs so that an interrupted stage never leaves a half-written file behind.
 
-Everything is written to a temporary name in the same directory, then renamed into place:
-a reader (DVC, a user, the next stage) sees either the old file or the complete new one.
+Everything is written to a temporary name in the same directory, flushed to the disk (fsync), then
+renamed into place, and the directory flushed too: a reader (DVC, a user, the next stage) sees either
+the old file or the complete new one, even after a crash or a power cut.
 """
 
 import json
@@ -19,6 +20,22 @@ def _default_mode(base: int) -> int:
     return base & ~umask
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's or a directory's contents to the disk (a directory: the names in it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
 @contextmanager
 def atomic_path(path: Path | str):
     """Yield a temporary path next to `path`; on success rename it to `path`, else delete it."""
@@ -29,7 +46,9 @@ def atomic_path(path: Path | str):
     try:
         yield Path(tmp)
         os.chmod(tmp, _default_mode(0o666))
+        _fsync(Path(tmp))
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -44,12 +63,20 @@ def atomic_dir(path: Path | str):
     try:
         yield tmp
         os.chmod(tmp, _default_mode(0o777))
+        _fsync_tree(tmp)
         # Move an old version aside first, so that `path` is always either the old or the new whole folder.
         old = None
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
             os.replace(path, old / path.name)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except BaseException:
+            if old is not None:  # put the old version back: never no folder at all
+                os.replace(old / path.name, path)
+                old.rmdir()
+            raise
+        _fsync(path.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

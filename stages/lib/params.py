@@ -1,49 +1,68 @@
-"""Reading params.yaml, and checking it before any stage starts work.
+"""Reading params.yaml the way DVC does, and checking all of it before any stage starts work.
 
-DVC rewrites params.yaml with ruamel (YAML 1.2) after `dvc exp run -S ...`, and YAML 1.2 writes
-floats such as `1e-05`, which PyYAML's YAML 1.1 resolver reads as the *string* "1e-05". The loader
-below adds the YAML 1.2 float rule, so both spellings load as floats.
+DVC reads params.yaml with ruamel.yaml's safe loader (YAML 1.2), names stages from the values it reads,
+and rewrites the file with ruamel after `dvc exp run -S`. Reading it any other way (PyYAML is YAML 1.1:
+`yes` is true, `010` is 8, `1:30` is 90, `1e-05` is a string) would make a stage see other values than
+DVC does. Every key is checked (a typo is an error, never ignored) in one place, `check`.
 """
 
 import math
-import re
 from pathlib import Path
 
-import yaml
+from ruamel.yaml import YAML, YAMLError
 
 PARAMS_FILE = Path("params.yaml")
 MNIST_TRAIN_IMAGES = 60_000
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("fp32", "bf16")
+# Every key params.yaml holds, by section: anything else is a typo.
+SCHEMA = {
+    "data": ("split_seed", "train_size", "valid_size"),
+    "model": ("double_softmax",),
+    "train": ("batch_size", "patience", "max_epochs", "device", "precision", "threads"),
+    "sweep": ("seeds", "lrs"),
+    "analysis": ("tolerance", "chance_level"),
+}
 
 
 class ParamsError(ValueError):
     """A value in params.yaml that the study cannot run with; the message names the key."""
 
 
-class _Yaml12FloatLoader(yaml.SafeLoader):
-    pass
-
-
-_Yaml12FloatLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-# The float rule above also matches plain integers; keep PyYAML's int rule first for those.
-for _first, _resolvers in _Yaml12FloatLoader.yaml_implicit_resolvers.items():
-    _resolvers.sort(key=lambda tag_rule: tag_rule[0] != "tag:yaml.org,2002:int")
-
-
 def load_params(path: Path | str = PARAMS_FILE) -> dict:
-    with open(path, encoding="utf-8") as f:
-        params = yaml.load(f, Loader=_Yaml12FloatLoader)
+    """params.yaml as DVC reads it (ruamel.yaml, safe, YAML 1.2)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        params = YAML(typ="safe").load(text)
+    except YAMLError as e:
+        raise ParamsError(f"{path} is not valid YAML: {e}") from None
     if not isinstance(params, dict):
         raise ParamsError(f"{path}: expected a mapping of sections, got {type(params).__name__}")
+    return params
+
+
+def check(params: dict) -> dict:
+    """Every section and key: known, present and valid. Returns params unchanged."""
+    unknown = [f"{section}" for section in params if section not in SCHEMA]
+    for section, keys in SCHEMA.items():
+        node = params.get(section)
+        if isinstance(node, dict):
+            unknown += [f"{section}.{key}" for key in node if key not in keys]
+    if unknown:
+        known = "; ".join(f"{section}: {', '.join(keys)}" for section, keys in SCHEMA.items())
+        raise ParamsError(f"params.yaml: unknown key {', '.join(unknown)} (a typo?). The keys are {known}")
+    split_sizes(params)
+    split_seed(params)
+    flag(params, "model.double_softmax")
+    for key in ("train.batch_size", "train.patience", "train.max_epochs"):
+        positive_int(params, key)
+    choice(params, "train.device", DEVICES)
+    choice(params, "train.precision", PRECISIONS)
+    threads(params)
+    sweep_lrs(params)
+    training_seeds(params)
+    fraction(params, "analysis.tolerance")
+    fraction(params, "analysis.chance_level")
     return params
 
 
@@ -108,6 +127,13 @@ def seed_value(value, key: str) -> int:
     return value
 
 
+def threads(params: dict) -> int:
+    value = lookup(params, "train.threads")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a positive integer, got {value!r}")
+    return value
+
+
 def split_seed(params: dict) -> int:
     """The seed of the train/valid draw (the split stage); training seeds are sweep.seeds."""
     return seed_value(lookup(params, "data.split_seed"), "data.split_seed")
@@ -118,6 +144,9 @@ def training_seeds(params: dict) -> list[int]:
     seeds = lookup(params, "sweep.seeds")
     if not isinstance(seeds, list) or not seeds:
         raise ParamsError(f"params.yaml: sweep.seeds must be a non-empty list of training seeds, got {seeds!r}")
+    for seed in seeds:  # DVC names the stage train@<lr>-<str(seed)>: a quoted '01' would not be run 1
+        if isinstance(seed, str):
+            raise ParamsError(f"params.yaml: sweep.seeds must hold integers without quotes, got {seed!r}")
     values = [seed_value(s, "sweep.seeds") for s in seeds]
     duplicates = sorted({s for s in values if values.count(s) > 1})
     if duplicates:
@@ -141,12 +170,24 @@ def sweep_lrs(params: dict) -> list[float]:
     lrs = lookup(params, "sweep.lrs")
     if not isinstance(lrs, list) or not lrs:
         raise ParamsError(f"params.yaml: sweep.lrs must be a non-empty list of learning rates, got {lrs!r}")
-    values = [positive_float({"lr": lr}, "lr") for lr in lrs]
+    values = [sweep_lr(lr) for lr in lrs]
     names = [lr_name(lr) for lr in values]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ParamsError(f"params.yaml: sweep.lrs lists {', '.join(duplicates)} more than once")
     return values
+
+
+def sweep_lr(value) -> float:
+    """One LR of sweep.lrs, as DVC will spell it in the stage name: it must be a float in the YAML itself."""
+    if isinstance(value, str):
+        raise ParamsError(f"params.yaml: sweep.lrs holds the text {value!r}; write the number without quotes")
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ParamsError(f"params.yaml: sweep.lrs holds the integer {value}: DVC would name its stages "
+                          f"train@{value}-<seed>, the runs {float(value)}; write {float(value)}")
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value) or value <= 0:
+        raise ParamsError(f"params.yaml: sweep.lrs must hold positive finite numbers, got {value!r}")
+    return value
 
 
 def lr_name(lr: float) -> str:
@@ -160,8 +201,9 @@ def run_name(lr: float, seed: int) -> str:
 
 
 def load_checked(stage: str, read, path: Path | str = PARAMS_FILE):
-    """read(params) for a stage's main(): a bad params.yaml stops the stage with a one-line message."""
+    """read(params) for a stage's main(), after checking all of params.yaml: a bad value, a typo in a key or
+    an unreadable file stops the stage with a one-line message."""
     try:
-        return read(load_params(path))
-    except (ParamsError, OSError, yaml.YAMLError) as e:
+        return read(check(load_params(path)))
+    except (ParamsError, OSError) as e:
         raise SystemExit(f"{stage}: error: {e}") from None

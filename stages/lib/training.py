@@ -137,7 +137,9 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
             optimizer.step()
             loss_sum += loss.detach() * len(batch)
         train_loss = loss_sum.item() / len(train_x)  # one host sync per epoch
-        if not math.isfinite(train_loss):
+        if not math.isfinite(train_loss):  # the epoch counts and is in the history; its model is not validated
+            history.append({"epoch": epoch, "train_loss": train_loss, "valid_acc": math.nan,
+                            "elapsed_s": time.perf_counter() - start})
             stopped_by = STOPPED_DIVERGED
             break
         valid_acc = accuracy(model, valid_x, valid_y, settings)

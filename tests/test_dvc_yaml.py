@@ -87,3 +87,21 @@ def test_train_is_a_matrix_over_the_sweeps_lrs_and_seeds_with_only_cached_output
     assert all(not isinstance(o, dict) for o in train["outs"])
     # the sweep's own lists are not params of a run: adding an LR or a seed must not rerun the others
     assert set(train["params"]) == {"model", "train"}
+
+
+def test_each_train_stage_dvc_names_writes_the_folder_the_code_reads():
+    """DVC's own reading of dvc.yaml and params.yaml: the stage name, its command and its output agree with
+    stages.lib.params.run_name and stages.lib.layout.run_dir for every LR and seed of the sweep."""
+    from dvc.repo import Repo
+
+    from stages.lib import params as P
+
+    with Repo(str(ROOT)) as repo:
+        train = [stage for stage in repo.index.stages if stage.name.startswith("train@")]
+    sweep = P.load_params(ROOT / "params.yaml")["sweep"]
+    assert len(train) == len(sweep["lrs"]) * len(sweep["seeds"])
+    for stage in train:
+        lr, seed = stage.cmd.split()[-2:]
+        name = P.run_name(float(lr), int(seed))
+        assert stage.name == f"train@{name}"
+        assert [str(out) for out in stage.outs] == [str(layout.run_dir(name))]

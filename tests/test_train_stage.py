@@ -8,7 +8,6 @@ import pytest
 
 from stages import train as stage
 from stages.lib import params as P
-from stages.lib.layout import run_files
 from stages.lib.training import EarlyStopping
 from tests.committed import committed_params
 
@@ -42,12 +41,6 @@ def test_bad_training_params_name_the_key(key, value):
 def test_bad_learning_rate_or_seed_on_the_command_line(lr, seed):
     with pytest.raises(P.ParamsError):
         stage.read_settings(PARAMS, lr, seed)
-
-
-def test_output_paths_use_the_dvc_stage_name():
-    assert {kind: str(path) for kind, path in run_files(P.run_name(1e-05, 2)).items()} == {
-        "results": "data/runs/1e-05-2/results.json", "history": "data/runs/1e-05-2/history.csv",
-        "model": "data/runs/1e-05-2/model.pt"}
 
 
 class NotATerminal(io.StringIO):

@@ -86,6 +86,14 @@ def paired_difference(best, other, confidence: float = CONFIDENCE) -> tuple[floa
     return mean, mean - half, mean + half
 
 
+def _indistinguishable(mean: float, low: float, high: float) -> bool:
+    """The paired difference's interval contains 0. With one seed there is no interval: only the best LR
+    itself (a difference of exactly 0) counts."""
+    if math.isnan(low):
+        return abs(mean) < EPS
+    return low <= EPS and high >= -EPS
+
+
 def epochs_to_target(curves: pd.DataFrame, target: float) -> pd.Series:
     """Per (lr, seed): the first epoch whose validation accuracy reaches target; NaN if none does."""
     reached = curves[curves["valid_acc"] >= target - EPS]
@@ -184,17 +192,15 @@ def learning_edges(fractions: list[float], best: int) -> dict:
 def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float,
             confidence: float = CONFIDENCE) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(runs with epochs_to_target, the per-LR table, the summary of conclusions)."""
+    # time to target first: the per-LR table summarises it, and its target is the best mean - tolerance
     runs = runs.copy()
+    target = float(runs.groupby("lr")["best_valid_acc"].mean().max()) - tolerance
+    reached = epochs_to_target(curves, target)
+    runs["epochs_to_target"] = [reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])]
     lrs = lr_table(runs, confidence)
     best = best_position(lrs)
     best_mean = float(lrs.loc[best, "valid_mean"])
     anything_learned = bool(lrs["learned_fraction"].max() > 0)
-
-    # time to target: needs the best mean, so the runs' column is filled now and the LR table rebuilt
-    target = best_mean - tolerance
-    reached = epochs_to_target(curves, target)
-    runs["epochs_to_target"] = [reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])]
-    lrs = lr_table(runs, confidence)
 
     pooled_sec_per_epoch = float(runs["train_time_s"].sum() / max(runs["epochs"].sum(), 1))
     lrs["cost_median_s"] = lrs["epochs_median"] * pooled_sec_per_epoch
@@ -206,10 +212,7 @@ def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_l
         pair = by_seed[[best_lr, lr]].dropna()
         diffs.append(paired_difference(pair[best_lr], pair[lr], confidence))
     lrs["diff_to_best"], lrs["diff_ci_low"], lrs["diff_ci_high"] = zip(*diffs)
-    lrs["indistinguishable_from_best"] = [
-        math.isnan(low) and abs(mean) < EPS or (not math.isnan(low) and low <= EPS and high >= -EPS)
-        for mean, low, high in diffs
-    ]
+    lrs["indistinguishable_from_best"] = [_indistinguishable(*diff) for diff in diffs]
     within = ((best_mean - lrs["valid_mean"]).round(9) <= tolerance).tolist()
     low, high = contiguous_range(within, best)
     lrs["in_best_range"] = [anything_learned and low <= i <= high for i in range(len(lrs))]

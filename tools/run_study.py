@@ -258,7 +258,20 @@ def main(argv: list[str] | None = None) -> None:
     shard = parse_shard(args.shard) if args.shard else None
     workers, envs = plan_workers(args.jobs, os.cpu_count() or 1, gpu_count())
     lock = hold_lock()  # noqa: F841 (held until the process ends)
+    signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop (SLURM, Kubernetes) is handled like Ctrl-C
+    try:
+        study(args, shard, envs, workers)
+    except KeyboardInterrupt:  # outside the pool (upstream stages, the final repro): DVC stops its own stage
+        print("run_study: interrupted; run the same command again to resume", file=sys.stderr)
+        raise SystemExit(130) from None
 
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def study(args, shard, envs: list[dict], workers: int) -> None:
+    """Upstream stages, then the pending train stages in the pool, then push (a share) or aggregate."""
     remote = default_remote()
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
     print(f"run_study: upstream stages ({', '.join(UPSTREAM)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
@@ -270,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     todo = pending(stages)
     threads = envs[0]["OMP_NUM_THREADS"]
     where = (f"{workers} worker{'s' if workers > 1 else ''}, " +
-             (f"one GPU each" if "CUDA_VISIBLE_DEVICES" in envs[0] else f"{threads} CPU thread{'s' if threads != '1' else ''} each"))
+             ("one GPU each" if "CUDA_VISIBLE_DEVICES" in envs[0] else f"{threads} CPU thread{'s' if threads != '1' else ''} each"))
     print(f"run_study: {len(stages)} train stages{f' in share {shard[0]}/{shard[1]}' if shard else ''}, "
           f"{len(stages) - len(todo)} up to date, {len(todo)} to run or restore; {where}", file=sys.stderr, flush=True)
     progress = Progress(total=len(todo))

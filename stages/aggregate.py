@@ -31,9 +31,9 @@ def read_settings(params: dict) -> tuple[list[float], list[int], float, float]:
 
 
 def run_file(lr: float, seed: int, kind: str):
-    path = run_files(P.run_name(lr, seed))[kind]
+    name = P.run_name(lr, seed)
+    path = run_files(name)[kind]
     if not path.is_file():
-        name = P.run_name(lr, seed)
         raise SweepError(f"no results for lr {P.lr_name(lr)}, seed {seed} ({path}); run `dvc repro train@{name}`")
     return path
 
@@ -72,13 +72,12 @@ def per_lr_metrics(lrs: pd.DataFrame, summary: dict) -> dict[str, dict]:
     width = max(2, len(str(len(lrs))))
     metrics = {}
     for i, row in enumerate(lrs.itertuples(), start=1):
-        learned = round(row.learned_fraction * row.seeds)
         role = analysis.picks(row.lr, summary) or (["best range"] if row.in_best_range else [])
-        role += ["no learning"] if learned == 0 else ["partial learning"] if learned < row.seeds else []
+        role += ["no learning"] if row.learned_fraction == 0 else ["partial learning"] if row.learned_fraction < 1 else []
         metrics[f"{i:0{width}d}_{P.lr_name(row.lr)}.json"] = {
             # the LR is in the file name (a number here would show rounded to 5 decimals: 1e-06 as 0.0)
             "valid": row.valid_mean, "ci_low": _or_none(row.valid_ci_low), "ci_high": _or_none(row.valid_ci_high),
-            "test": row.test_mean, "learned": f"{learned}/{row.seeds}",
+            "test": row.test_mean, "learned": analysis.learned_seeds(row),
             "epochs": row.epochs_median, "cost_s": round(row.cost_median_s, 1),
             "time_s": round(row.train_time_median_s, 1), "role": ", ".join(role) or "-",
         }

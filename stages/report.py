@@ -118,7 +118,7 @@ def lr_table(table: pd.DataFrame, s: dict) -> list[str]:
         lines.append(
             f"| {row.lr:g} | {pct(row.valid_mean)} {interval(row.valid_ci_low, row.valid_ci_high)} | {std} "
             f"| {100 * row.valid_min:.2f} – {100 * row.valid_max:.2f} | {pct(row.test_mean)} "
-            f"| {round(row.learned_fraction * row.seeds)}/{row.seeds} | {row.epochs_median:g} | {to_target} "
+            f"| {analysis.learned_seeds(row)} | {row.epochs_median:g} | {to_target} "
             f"| {row.cost_median_s:.1f} | {row.train_time_median_s:.1f} | {'✓' if row.in_best_range else ''} "
             f"| {'✓' if row.indistinguishable_from_best else ''} | {note} |"
         )

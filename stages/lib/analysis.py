@@ -238,7 +238,7 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
         r = lrs.loc[i]
         return {"lr": float(r["lr"]), "valid_mean": _num(r["valid_mean"]), "valid_ci_low": _num(r["valid_ci_low"]),
                 "valid_ci_high": _num(r["valid_ci_high"]), "test_mean": _num(r["test_mean"]),
-                "learned": _fraction(r), "epochs_median": float(r["epochs_median"]),
+                "learned": learned_seeds(r), "epochs_median": float(r["epochs_median"]),
                 "cost_s": _num(r["cost_median_s"], 1), "train_time_median_s": _num(r["train_time_median_s"], 1)}
 
     edges = learning_edges(lrs["learned_fraction"].tolist(), best)
@@ -246,10 +246,10 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
         "chance_level": chance_level,
         "none_up_to": lr_at(edges["none_to"]),  # no seed learns at this LR or any smaller one
         "all_from": lr_at(edges["all_from"]),  # every seed learns at every LR from this one up to the best
-        "partial": [{"lr": lr_at(i), "learned": _fraction(lrs.loc[i])} for i in edges["band_low"]],  # in between
+        "partial": [{"lr": lr_at(i), "learned": learned_seeds(lrs.loc[i])} for i in edges["band_low"]],  # in between
         "all_up_to": lr_at(edges["all_to"]),  # the same above the best LR
         "none_from": lr_at(edges["none_from"]),
-        "partial_high": [{"lr": lr_at(i), "learned": _fraction(lrs.loc[i])} for i in edges["band_high"]],
+        "partial_high": [{"lr": lr_at(i), "learned": learned_seeds(lrs.loc[i])} for i in edges["band_high"]],
     }
     if not anything_learned:  # no accuracy worth ranking: no best range, no trade-off
         return {"best": described(best), "best_range": None, "tradeoff": None, "time_to_target": None,
@@ -285,8 +285,9 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
     }
 
 
-def _fraction(row) -> str:
-    return f"{round(row['learned_fraction'] * row['seeds'])}/{int(row['seeds'])}"
+def learned_seeds(row) -> str:
+    """How many of an LR's seeds learned, as "2/3" (row: a per-LR table row, a Series or a named tuple)."""
+    return f"{round(row.learned_fraction * row.seeds)}/{int(row.seeds)}"
 
 
 def picks(lr: float, summary: dict) -> list[str]:

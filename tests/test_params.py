@@ -160,6 +160,11 @@ def test_an_unknown_section_is_an_error(defaults):
     ("train.threads", -2, r"train\.threads"),
     ("data.split_seed", 1.5, r"data\.split_seed"),
     ("sweep.seeds", ["01"], r"sweep\.seeds must hold integers without quotes"),
+    ("lr_find.end_lr", 1e-8, r"lr_find\.end_lr \(1e-08\) must be larger than lr_find\.start_lr \(1e-07\)"),
+    ("lr_find.start_lr", -1.0, r"lr_find\.start_lr must be a positive finite number"),
+    ("lr_find.steps", 5, r"lr_find\.steps must be at least 10"),
+    ("lr_find.smoothing", 1.0, r"lr_find\.smoothing must be below 1"),
+    ("lr_find.divergence", 1.0, r"lr_find\.divergence must be above 1"),
 ])
 def test_every_section_is_checked_in_one_place(defaults, key, value, message):
     section, name = key.split(".")

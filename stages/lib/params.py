@@ -22,6 +22,7 @@ SCHEMA = {
     "train": ("batch_size", "patience", "max_epochs", "device", "precision", "threads"),
     "sweep": ("seeds", "lrs"),
     "analysis": ("tolerance", "chance_level"),
+    "lr_find": ("start_lr", "end_lr", "steps", "smoothing", "divergence"),
 }
 
 
@@ -63,6 +64,7 @@ def check(params: dict) -> dict:
     training_seeds(params)
     fraction(params, "analysis.tolerance")
     fraction(params, "analysis.chance_level")
+    lr_find_settings(params)
     return params
 
 
@@ -207,3 +209,21 @@ def load_checked(stage: str, read, path: Path | str = PARAMS_FILE):
         return read(check(load_params(path)))
     except (ParamsError, OSError) as e:
         raise SystemExit(f"{stage}: error: {e}") from None
+
+
+def lr_find_settings(params: dict) -> dict:
+    """The LR range test's settings (section lr_find), checked: an LR ramp from start_lr up to end_lr."""
+    start_lr = positive_float(params, "lr_find.start_lr")
+    end_lr = positive_float(params, "lr_find.end_lr")
+    if end_lr <= start_lr:
+        raise ParamsError(f"params.yaml: lr_find.end_lr ({end_lr:g}) must be larger than lr_find.start_lr ({start_lr:g})")
+    steps = positive_int(params, "lr_find.steps")
+    if steps < 10:
+        raise ParamsError(f"params.yaml: lr_find.steps must be at least 10 (a loss curve to read), got {steps}")
+    smoothing = fraction(params, "lr_find.smoothing")
+    if smoothing == 1:
+        raise ParamsError("params.yaml: lr_find.smoothing must be below 1 (1 would never move the average)")
+    divergence = positive_float(params, "lr_find.divergence")
+    if divergence <= 1:
+        raise ParamsError(f"params.yaml: lr_find.divergence must be above 1 (a multiple of the lowest loss), got {divergence:g}")
+    return {"start_lr": start_lr, "end_lr": end_lr, "steps": steps, "smoothing": smoothing, "divergence": divergence}

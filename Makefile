@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 JOBS ?= auto
 SHARD ?=
 
-.PHONY: setup run shard test bench clean-venv
+.PHONY: setup run shard ablation test bench clean-venv
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ run: setup
 shard: setup
 	@test -n "$(SHARD)" || { echo "make shard needs SHARD=I/N, e.g. make shard SHARD=1/4"; exit 2; }
 	$(PYTHON) -m tools.run_study --jobs $(JOBS) --shard $(SHARD) --push
+
+# The patience ablation (issue: why do small LRs end less accurate?): a DVC experiment, trained JOBS at a time.
+ablation: setup
+	$(PYTHON) -m tools.patience_ablation --jobs $(JOBS)
 
 test: setup
 	$(PYTHON) -m pytest

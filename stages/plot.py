@@ -2,7 +2,8 @@
 
 accuracy_vs_lr (every seed, the mean and its 95 % interval), cost_vs_lr (epochs to early stopping and
 to the target accuracy, in pooled seconds too), accuracy_vs_cost (the Pareto view on means) and
-learning_curves (validation accuracy per epoch, one line per run).
+learning_curves (validation accuracy per epoch, one line per run), lr_find (the LR range test's smoothed
+loss per seed, each rule's suggestions, over the sweep's best range).
 """
 
 import json
@@ -11,13 +12,15 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
 from stages.lib import atomic
 from stages.lib.cli import clear_errors
-from stages.lib.paths import CURVES_CSV, FIGURE_NAMES, PLOTS_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
+from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_FIND_SUGGESTIONS_CSV, PLOTS_DIR,
+                              RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
 
 FIGSIZE = (8, 5.5)
 
@@ -127,6 +130,41 @@ def learning_curves(curves: pd.DataFrame):
     return fig
 
 
+RULE_MARKERS = "ovs^Dp*"
+
+
+def lr_find(curves: pd.DataFrame, suggestions: pd.DataFrame, summary: dict):
+    """The range test's smoothed loss per seed; each rule's suggestion as a marker on its seed's curve."""
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    if summary["best_range"]:
+        r = summary["best_range"]
+        ax.axvspan(r["low_lr"], r["high_lr"], color="tab:green", alpha=0.10,
+                   label=f"the sweep's best range ({r['low_lr']:g} – {r['high_lr']:g})")
+    _mark_picks(ax, summary)
+    seeds = sorted(curves["seed"].unique())
+    colors = {seed: plt.cm.tab10(i % 10) for i, seed in enumerate(seeds)}
+    for seed, curve in curves.groupby("seed"):
+        ax.plot(curve["lr"], curve["smoothed_loss"], color=colors[seed], lw=1, alpha=0.8, label=f"seed {seed}")
+    rules = list(dict.fromkeys(suggestions["rule"]))
+    for i, rule in enumerate(rules):
+        marker = RULE_MARKERS[i % len(RULE_MARKERS)]
+        given = suggestions[(suggestions["rule"] == rule) & suggestions["suggested_lr"].notna()]
+        for row in given.itertuples():
+            curve = curves[curves["seed"] == row.seed]
+            # the loss at the suggested LR (minimum/10 lies left of its curve's minimum)
+            loss = float(np.interp(np.log10(row.suggested_lr), np.log10(curve["lr"]), curve["smoothed_loss"]))
+            ax.scatter([row.suggested_lr], [loss], marker=marker, s=45, facecolors="none", edgecolors=colors[row.seed],
+                       lw=1.3, zorder=4)
+        ax.scatter([], [], marker=marker, s=45, facecolors="none", edgecolors="black", label=f"rule: {rule}")
+    _lr_axis(ax)
+    low = curves["smoothed_loss"].min()
+    ax.set_ylim(low * 0.9, min(curves["smoothed_loss"].max(), 4 * low) * 1.05)
+    ax.set_ylabel("training loss (smoothed)")
+    ax.set_title("LR range test: loss while the LR rises, and each rule's suggestion")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8)
+    return fig
+
+
 def save(fig, path) -> None:
     fig.tight_layout()
     with atomic.atomic_path(path) as tmp:
@@ -137,8 +175,9 @@ def save(fig, path) -> None:
 def main() -> None:
     runs, lrs, curves = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV), pd.read_csv(CURVES_CSV)
     summary = json.loads(SUMMARY_JSON.read_text())
+    range_test, suggestions = pd.read_csv(LR_FIND_CURVES_CSV), pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
-               learning_curves(curves)]
+               learning_curves(curves), lr_find(range_test, suggestions, summary)]
     assert len(figures) == len(FIGURE_NAMES)
     for name, fig in zip(FIGURE_NAMES, figures):
         save(fig, PLOTS_DIR / name)

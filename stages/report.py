@@ -8,7 +8,8 @@ import pandas as pd
 from stages.lib import analysis, atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.layout import SPLIT_METRICS_FILE
-from stages.lib.paths import FIGURE_NAMES, MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SUMMARY_JSON, SWEEP_CSV
+from stages.lib.paths import (FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR,
+                              REPORT, SUMMARY_JSON, SWEEP_CSV)
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
@@ -125,6 +126,92 @@ def lr_table(table: pd.DataFrame, s: dict) -> list[str]:
     return lines
 
 
+def still_improving(table: pd.DataFrame, s: dict) -> list[str]:
+    """The article's section 5-3 asks whether early stopping cuts slow (small-LR) runs off while they still improve:
+    per LR that learned, how many seeds were still improving at their last epoch, and by how much."""
+    learned = table[table["learned_fraction"] > 0]
+    if learned.empty:
+        return ["No LR learned: no run to judge."]
+    best_lr = s["best"]["lr"]
+    below, rest = learned[learned["lr"] < best_lr], learned[learned["lr"] >= best_lr]
+
+    def share(rows: pd.DataFrame) -> str:
+        improving = round(float((rows["still_improving_fraction"] * rows["seeds"]).sum()))
+        return f"{improving} of {int(rows['seeds'].sum())} runs"
+
+    lines = [
+        f"Below the best LR ({best_lr:g}), {share(below)} were still improving when early stopping ended them; "
+        f"at the best LR and above, {share(rest)} (a run at an LR where some seeds did not learn counts among the "
+        f"runs). 'Still improving': the rule above (validation accuracy's slope over the last 10 epochs > 0, "
+        f"one-sided p < 0.05). The slope and the gain are in accuracy points (percent) per 10 epochs.",
+        "",
+        "| LR | valid mean | epochs (median) | still improving | slope, last 10 epochs (median, points/10 epochs) "
+        "| best-so-far gain, last 10 epochs (median, points) | training loss change, last 10 epochs (median) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in learned.itertuples():
+        lines.append(
+            f"| {row.lr:g} | {pct(row.valid_mean)} | {row.epochs_median:g} "
+            f"| {round(row.still_improving_fraction * row.seeds)}/{int(row.seeds)} "
+            f"| {_signed(1000 * row.slope_last10_median)} | {_signed(100 * row.best_gain_last10_median)} "
+            f"| {_signed(100 * row.loss_change_last10_median, '%')} |"
+        )
+    return lines
+
+
+def _signed(value: float, unit: str = "") -> str:
+    return "n/a" if pd.isna(value) else f"{value:+.2f}{unit}"
+
+
+def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> list[str]:
+    """The LR range test against the sweep: one row per rule."""
+    t = P.lr_find_settings(params)
+    seeds = int(scores["seed"].nunique())
+    epochs = scores["range_test_epochs"].mean()
+    lines = [
+        f"One range test per training seed ({seeds} seeds): the sweep's model, initial weights, batch order and batch "
+        f"size, AdamW, the LR rising exponentially from {t['start_lr']:g} to {t['end_lr']:g} over {t['steps']} steps "
+        f"(one batch each; {epochs:.2f} epochs of the training images on average, against "
+        f"{scores['sweep_epochs'].mean():,.0f} epochs per seed for the whole sweep); the loss smoothed by a "
+        f"bias-corrected running average (β {t['smoothing']:g}); stopped once the smoothed loss exceeded "
+        f"{t['divergence']:g}× its lowest value. Every rule reads the same curve, each as its tool does "
+        f"(`stages/lib/range_test.py` cites the definitions). A suggestion is snapped to the sweep's nearest LR; its "
+        f"accuracy is what the same seed's sweep run reached at that LR. Decades: log10(suggestion / LR), negative "
+        f"below. The best LR's mean is {pct(s['best']['valid_mean'])}.",
+        "",
+        "| rule | suggested LR, median [min – max] | spread across seeds (decades) | in the best range "
+        "| to the best LR (median decades) | to the trade-off LR (median decades) | accuracy at the suggestion "
+        "(mean; worst seed) | below the best mean | learned | epochs: test + one run (mean) |",
+        "|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rule, r in per_rule.items():
+        if not r["suggested"]:
+            lines.append(f"| {rule} | no suggestion | | | | | | | | |")
+            continue
+        lines.append(
+            f"| {rule} | {r['suggested_lr_median']:.3g} [{r['suggested_lr_min']:.3g} – {r['suggested_lr_max']:.3g}] "
+            f"| {r['spread_decades']:.2f} | {r['in_best_range']}/{r['suggested']} | {_signed(r['decades_to_best_median'])} "
+            f"| {_signed(r['decades_to_tradeoff_median'])} | {pct(r['valid_acc_mean'])}; {pct(r['valid_acc_min'])} "
+            f"| {_points(r['gap_to_best_mean'])} | {r['learned']}/{r['runs']} | {_or_na(r['total_epochs_mean'], '.1f')} |"
+        )
+    always = [rule for rule, r in per_rule.items() if r["suggested"] and r["in_best_range"] == r["seeds"]]
+    never = [rule for rule, r in per_rule.items() if not r["in_best_range"]]
+    lines += [
+        "",
+        f"In the best range for every seed: {', '.join(always) or 'no rule'}; for no seed: {', '.join(never) or 'no rule'}. "
+        f"Per seed and rule: `metrics/lr_find/scores.csv`; the curves: `metrics/lr_find/curves.csv`.",
+    ]
+    return lines
+
+
+def _points(gap) -> str:
+    return "n/a" if gap is None else f"{100 * gap:.2f} points"
+
+
+def _or_na(value, spec: str) -> str:
+    return "n/a" if value is None or pd.isna(value) else format(value, spec)
+
+
 def settings(params: dict) -> list[str]:
     d, t, a = params["data"], params["train"], params["analysis"]
     lrs, seeds = P.sweep_lrs(params), P.training_seeds(params)
@@ -172,7 +259,8 @@ def split_counts(split: dict) -> list[str]:
     return lines
 
 
-def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str) -> str:
+def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str,
+           lr_find_scores: pd.DataFrame, lr_find_summary: dict) -> str:
     figures = [f"![{name[:-4].replace('_', ' ')}]({PLOTS_DIR.as_posix()}/{name})" for name in FIGURE_NAMES]
     parts = [
         "# Which learning rate, once training time counts? (MNIST, small CNN, AdamW)",
@@ -200,6 +288,14 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "no other LR has both a higher mean accuracy and a lower median cost. Every run: `metrics/runs.csv`.",
         "",
         *lr_table(table, summary),
+        "",
+        "## Were runs still improving when early stopping ended them? (the article's section 5-3)",
+        "",
+        *still_improving(table, summary),
+        "",
+        "## Can a one-minute LR range test predict the sweep?",
+        "",
+        *range_test(lr_find_scores, lr_find_summary["rules"], params, summary),
         "",
         "## Settings",
         "",
@@ -229,6 +325,7 @@ def checked(params: dict) -> dict:
     P.training_seeds(params)
     P.split_sizes(params)
     P.split_seed(params)
+    P.lr_find_settings(params)
     return params
 
 
@@ -240,6 +337,8 @@ def main() -> None:
         pd.read_csv(SWEEP_CSV),
         json.loads(SPLIT_METRICS_FILE.read_text()),
         MODEL_SUMMARY_FILE.read_text(),
+        pd.read_csv(LR_FIND_SCORES_CSV),
+        json.loads(LR_FIND_SUMMARY_JSON.read_text()),
     )
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")

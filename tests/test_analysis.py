@@ -21,12 +21,14 @@ def run(lr, seed, acc, epochs=10, time=None, test=None, stopped_by="early_stoppi
             "stopped_by": stopped_by, "device": "cpu", "threads": 2}
 
 
-def curve(lr, seed, accs):
-    return pd.DataFrame({"lr": lr, "seed": seed, "epoch": range(1, len(accs) + 1), "valid_acc": accs})
+def curve(lr, seed, accs, losses=None):
+    losses = [1 / e for e in range(1, len(accs) + 1)] if losses is None else losses
+    return pd.DataFrame({"lr": lr, "seed": seed, "epoch": range(1, len(accs) + 1), "train_loss": losses,
+                         "valid_acc": accs})
 
 
 def analyze(runs, curves=None, tolerance=0.005, chance=CHANCE):
-    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["lr", "seed", "epoch", "valid_acc"])
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["lr", "seed", "epoch", "train_loss", "valid_acc"])
     return analysis.analyze(analysis.runs_table(runs, chance), curves, tolerance, chance)
 
 
@@ -247,3 +249,48 @@ def test_wall_time_from_run_timestamps():
     _, _, s = analyze(runs)
     assert s["cost"]["sweep_wall_s"] == 23.0 and s["cost"]["total_stage_wall_s"] == 21.0
     assert s["cost"]["mean_startup_s"] == 1.5
+
+
+def history(accs, losses=None):
+    return curve(1e-4, 0, accs, losses)
+
+
+def test_a_run_still_rising_at_its_end_is_still_improving():
+    rising = [0.5 + 0.01 * e for e in range(30)]  # +1 point per epoch to the end
+    facts = analysis.improvement_at_stop(history(rising))
+    assert facts["still_improving"] and facts["slope_last10"] == pytest.approx(0.01)
+    assert facts["best_gain_last10"] == pytest.approx(0.10)  # 10 epochs at +1 point
+    assert facts["slope_p"] < 1e-6
+    assert facts["loss_change_last10"] == pytest.approx((1 / 30) / (1 / 20) - 1)  # the loss 10 epochs before: epoch 20
+
+
+def test_a_run_on_a_plateau_or_falling_is_not_still_improving():
+    wobble = [0.9] * 20 + [0.97, 0.971, 0.969, 0.970, 0.972, 0.968, 0.970, 0.971, 0.969, 0.970]
+    facts = analysis.improvement_at_stop(history(wobble))
+    assert not facts["still_improving"] and facts["slope_p"] > 0.05
+    assert facts["best_gain_last10"] == pytest.approx(0.072)  # the step up at epoch 21 is inside the window
+    falling = [0.98 - 0.002 * e for e in range(15)]
+    facts = analysis.improvement_at_stop(history(falling))
+    assert not facts["still_improving"] and facts["slope_last10"] < 0 and facts["best_gain_last10"] == 0
+
+
+def test_a_short_run_is_judged_on_what_it_has_and_a_diverged_epoch_is_left_out():
+    facts = analysis.improvement_at_stop(history([0.1, 0.2]))
+    assert not facts["still_improving"] and math.isnan(facts["slope_last10"])
+    short = analysis.improvement_at_stop(history([0.1, 0.2, 0.3, 0.4, 0.5]))
+    assert short["still_improving"] and short["best_gain_last10"] == pytest.approx(0.4)  # from the first epoch
+    diverged = analysis.improvement_at_stop(history([0.1, 0.2, 0.3, 0.4, 0.5, math.nan],
+                                                    [2.0, 1.5, 1.2, 1.0, 0.9, math.inf]))
+    assert diverged["slope_last10"] == pytest.approx(short["slope_last10"])
+
+
+def test_still_improving_per_lr_is_the_share_of_its_seeds():
+    runs, curves = [], []
+    for seed in range(4):  # seeds 0 and 1 still rising at the end, 2 and 3 flat for their last 10 epochs
+        accs = [0.5 + 0.01 * e for e in range(30)] if seed < 2 else [0.5 + 0.01 * min(e, 19) for e in range(30)]
+        runs.append(run(1e-4, seed, max(accs), epochs=30))
+        curves.append(curve(1e-4, seed, accs))
+    runs_out, lrs, _ = analyze(runs, curves)
+    assert runs_out["still_improving"].tolist() == [True, True, False, False]
+    assert lrs.loc[0, "still_improving_fraction"] == 0.5
+    assert lrs.loc[0, "best_gain_last10_median"] == pytest.approx(0.05)  # the median of 0.1, 0.1, 0, 0

@@ -37,7 +37,8 @@ def repo(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("lr-sweep"))
     set_params(repo, **TINY)
     first = dvc(repo, "repro")
-    assert {"download", "split", *TRAIN_STAGES, "aggregate", "plot", "report"} <= set(stages_run(first))
+    assert {"download", "split", *TRAIN_STAGES, "aggregate", "lr_find", "score_lr_find", "plot", "report"} <= set(
+        stages_run(first))
     return repo
 
 
@@ -103,16 +104,32 @@ def test_metrics_and_plots_commands(repo):
     assert "Learning curves" in html and "accuracy_vs_cost.png" in html
 
 
+def test_the_lr_range_test_runs_per_seed_and_is_judged_against_the_sweep(repo):
+    curves = read_csv(repo / "metrics/lr_find/curves.csv")
+    assert {r["seed"] for r in curves} == {"0", "1"} and len(curves) <= 2 * 200
+    suggestions = read_csv(repo / "metrics/lr_find/suggestions.csv")
+    assert [(r["seed"], r["rule"]) for r in suggestions[:2]] == [("0", "valley"), ("0", "steep")]
+    scores = read_csv(repo / "metrics/lr_find/scores.csv")
+    assert len(scores) == len(suggestions) == 2 * 5
+    for row in scores:  # a suggestion snaps to one of the sweep's LRs
+        assert row["grid_lr"] in ("", "1e-06", "0.001", "0.01")
+    report = (repo / "REPORT.md").read_text()
+    assert "## Can a one-minute LR range test predict the sweep?" in report and "| valley |" in report
+    assert "## Were runs still improving when early stopping ended them?" in report
+    assert (repo / "plots/lr_find.png").stat().st_size > 10_000
+
+
 def test_changing_one_lr_or_adding_a_seed_reruns_only_what_depends_on_it(repo):
     set_params(repo, **{"sweep.lrs": [1.0e-06, 0.001, 0.003]})
-    assert stages_run(dvc(repo, "repro")) == ["train@0.003-0", "train@0.003-1", "aggregate", "plot", "report"]
+    assert sorted(stages_run(dvc(repo, "repro"))) == sorted(
+        ["train@0.003-0", "train@0.003-1", "aggregate", "score_lr_find", "plot", "report"])  # not lr_find
     # the old 0.01 runs are still on disk, but the tables hold only the runs params.yaml names
     assert (repo / "data/runs/0.01-0/results.json").exists()
     assert [r["lr"] for r in read_csv(repo / "metrics/sweep.csv")] == ["1e-06", "0.001", "0.003"]
 
     set_params(repo, **{"sweep.seeds": [0, 1, 2]})
-    assert stages_run(dvc(repo, "repro")) == ["train@1e-06-2", "train@0.001-2", "train@0.003-2", "aggregate", "plot",
-                                              "report"]
+    assert sorted(stages_run(dvc(repo, "repro"))) == sorted(
+        ["train@1e-06-2", "train@0.001-2", "train@0.003-2", "aggregate", "lr_find", "score_lr_find", "plot", "report"])
     assert {r["seeds"] for r in read_csv(repo / "metrics/sweep.csv")} == {"3"}
     assert "up to date" in dvc(repo, "status").stdout
 

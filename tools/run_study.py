@@ -4,10 +4,10 @@
 
 `make run JOBS=N` and `make shard SHARD=I/N` call it. It uses DVC's own machinery only: the upstream stages
 with `dvc repro`, then each pending `train@<lr>-<seed>` stage with `dvc --wait-for-lock repro --single-item`,
-N at a time (DVC releases its repo lock while a stage's command runs), then `dvc repro` for aggregate, plot
-and report. Each worker gets its share of the CPU threads (or one GPU each). Stages already done, or in
-DVC's run-cache, are not trained again, so after Ctrl-C (every worker is stopped; a stage writes its
-output folder whole or not at all) the next run resumes where this one stopped.
+N at a time (DVC releases its repo lock while a stage's command runs), then `dvc repro` for the rest
+(aggregate, the LR range test, plot, report). Each worker gets its share of the CPU threads (or one GPU
+each). Stages already done, or in DVC's run-cache, are not trained again, so after Ctrl-C (every worker is
+stopped; a stage writes its output folder whole or not at all) the next run resumes where this one stopped.
 
 With --shard I/N it runs only the I-th of N disjoint shares of the train stages (a stage's share is fixed
 by its name), and with --push sends them to the default DVC remote with `dvc push --run-cache`. Where a
@@ -297,7 +297,7 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
             print("run_study: dvc push --run-cache ...", file=sys.stderr, flush=True)
             dvc("push", "--run-cache", *stages, capture=False)
         return
-    dvc("repro", *pull, capture=False)  # aggregate, plot, report
+    dvc("repro", *pull, capture=False)  # aggregate, lr_find, score_lr_find, plot, report
 
 
 if __name__ == "__main__":

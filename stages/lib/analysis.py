@@ -28,6 +28,10 @@ RULES = [
     "*Time to target* (as DAWNBench and MLPerf count it): epochs until a run's validation accuracy first reaches "
     "the best mean minus the tolerance; a seed that never does is not converged and counts as infinitely slow; "
     "per LR the median over seeds; the fastest LR to the target has the lowest median.",
+    "*Still improving when stopped* (the article's section 5-3): over a run's last 10 epochs, the least-squares "
+    "slope of its validation accuracy is above 0 with a one-sided p-value below 0.05; reported beside the slope, "
+    "the best-so-far accuracy's gain over those epochs and the training loss's relative change. Descriptive only: "
+    "no conclusion uses it.",
     "*Learning edges*: going down from the best LR, the smallest LR down to which every seed learns at every LR; "
     "the largest LR at and below which no seed learns at any LR; in between, the band where only some seeds "
     "learn. The same going up.",
@@ -40,12 +44,19 @@ DIGITS = 6  # statistics are rounded to this many decimals in the tables (LRs ar
 EPS = 1e-9  # float noise: 0.98 - 0.975 must count as within 0.005
 
 RUN_COLUMNS = ["lr", "seed", "log10_lr", "best_valid_acc", "test_acc", "learned", "epochs", "best_epoch",
-               "epochs_to_target", "stopped_by", "train_time_s", "sec_per_epoch"]
+               "epochs_to_target", "stopped_by", "train_time_s", "sec_per_epoch",
+               "slope_last10", "slope_p", "best_gain_last10", "loss_change_last10", "still_improving"]
 LR_COLUMNS = ["lr", "log10_lr", "seeds", "valid_mean", "valid_ci_low", "valid_ci_high", "valid_std", "valid_min",
               "valid_max", "test_mean", "test_ci_low", "test_ci_high", "test_std", "test_min", "test_max",
               "learned_fraction", "epochs_median", "cost_median_s", "train_time_median_s", "epochs_to_target_median",
               "seeds_reached_target", "diff_to_best", "diff_ci_low", "diff_ci_high", "indistinguishable_from_best",
-              "in_best_range", "pareto"]
+              "in_best_range", "pareto", "still_improving_fraction", "slope_last10_median",
+              "best_gain_last10_median", "loss_change_last10_median"]
+IMPROVING_WINDOW = 10  # epochs: whether a run was still improving is read off its last 10 epochs
+IMPROVING_ALPHA = 0.05  # one-sided, for the slope of validation accuracy being above 0
+IMPROVING_COLUMNS = ["slope_last10", "slope_p", "best_gain_last10", "loss_change_last10", "still_improving"]
+NO_SLOPE = {"slope_last10": math.nan, "slope_p": math.nan, "best_gain_last10": math.nan,
+            "loss_change_last10": math.nan, "still_improving": False}  # a run with fewer than 3 validated epochs
 
 
 def log10_lr(lr: float) -> float:
@@ -59,6 +70,8 @@ def runs_table(runs: list[dict], chance_level: float) -> pd.DataFrame:
     table["log10_lr"] = [log10_lr(lr) for lr in table["lr"]]
     table["learned"] = table["best_valid_acc"] > chance_level
     table["epochs_to_target"] = np.nan  # filled by analyze(), once the target is known
+    for column in IMPROVING_COLUMNS:  # filled by analyze(), from the learning curves
+        table[column] = np.nan
     table = table.sort_values(["lr", "seed"], ignore_index=True)
     extra = [c for c in table.columns if c not in RUN_COLUMNS]
     return table[RUN_COLUMNS + extra]
@@ -100,6 +113,31 @@ def epochs_to_target(curves: pd.DataFrame, target: float) -> pd.Series:
     return reached.groupby(["lr", "seed"])["epoch"].min()
 
 
+def improvement_at_stop(history: pd.DataFrame, window: int = IMPROVING_WINDOW,
+                        alpha: float = IMPROVING_ALPHA) -> dict:
+    """Was a run still improving when it stopped? history: one run's epochs (epoch, train_loss, valid_acc).
+
+    Over its last `window` validated epochs (all of them if it has fewer): slope_last10, the least-squares slope
+    of validation accuracy per epoch, and slope_p, the one-sided p-value of that slope being above 0;
+    best_gain_last10, the best-so-far validation accuracy at the end minus the best-so-far just before those
+    epochs (before the first epoch: the first epoch's); loss_change_last10, the training loss's relative change
+    over them (negative: still falling); still_improving, slope above 0 with p below alpha.
+    """
+    done = history[np.isfinite(history["valid_acc"])].sort_values("epoch")  # a diverged epoch has no accuracy
+    if len(done) < 3:  # no slope to speak of
+        return dict(NO_SLOPE)
+    last = done.iloc[-window:]
+    fit = stats.linregress(last["epoch"], last["valid_acc"], alternative="greater")
+    best_so_far = done["valid_acc"].cummax().to_numpy()
+    before = best_so_far[-window - 1] if len(done) > window else best_so_far[0]
+    losses = done["train_loss"].to_numpy()
+    loss_before = losses[-window - 1] if len(done) > window else losses[0]
+    slope, p = float(fit.slope), float(fit.pvalue)
+    return {"slope_last10": slope, "slope_p": p, "best_gain_last10": float(best_so_far[-1] - before),
+            "loss_change_last10": float(losses[-1] / loss_before - 1) if loss_before > 0 else math.nan,
+            "still_improving": bool(slope > 0 and p < alpha)}
+
+
 def _median_with_unconverged(values) -> float:
     """Median where NaN (never reached the target) counts as infinitely slow; NaN when the median is."""
     median = float(np.median(np.where(np.isnan(values), np.inf, values)))
@@ -127,6 +165,10 @@ def lr_table(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame
             "train_time_median_s": float(group["train_time_s"].median()),
             "epochs_to_target_median": _median_with_unconverged(group["epochs_to_target"].to_numpy(dtype=float)),
             "seeds_reached_target": int(group["epochs_to_target"].notna().sum()),
+            "still_improving_fraction": float(group["still_improving"].astype(bool).mean()),
+            "slope_last10_median": float(group["slope_last10"].median()),
+            "best_gain_last10_median": float(group["best_gain_last10"].median()),
+            "loss_change_last10_median": float(group["loss_change_last10"].median()),
         })
     return pd.DataFrame(rows)
 
@@ -197,6 +239,9 @@ def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_l
     target = float(runs.groupby("lr")["best_valid_acc"].mean().max()) - tolerance
     reached = epochs_to_target(curves, target)
     runs["epochs_to_target"] = [reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])]
+    at_stop = {key: improvement_at_stop(history) for key, history in curves.groupby(["lr", "seed"])}
+    for column in IMPROVING_COLUMNS:
+        runs[column] = [at_stop.get((lr, seed), NO_SLOPE)[column] for lr, seed in zip(runs["lr"], runs["seed"])]
     lrs = lr_table(runs, confidence)
     best = best_position(lrs)
     best_mean = float(lrs.loc[best, "valid_mean"])

@@ -16,9 +16,17 @@ CURVES_CSV = Path("metrics/learning_curves.csv")  # one row per (LR, seed, epoch
 SUMMARY_JSON = Path("metrics/summary.json")  # the conclusions
 PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR, for `dvc metrics show metrics/per_lr`
 
+# lr_find: the LR range test, one curve per training seed, and each rule's suggestion
+LR_FIND_CURVES_CSV = Path("metrics/lr_find/curves.csv")  # one row per (seed, step)
+LR_FIND_SUGGESTIONS_CSV = Path("metrics/lr_find/suggestions.csv")  # one row per (seed, rule)
+# score_lr_find: the suggestions judged against the sweep
+LR_FIND_SCORES_CSV = Path("metrics/lr_find/scores.csv")  # one row per (seed, rule)
+LR_FIND_SUMMARY_JSON = Path("metrics/lr_find/summary.json")  # one entry per rule
+
 # plot
 PLOTS_DIR = Path("plots")
-FIGURE_NAMES = ("accuracy_vs_lr.png", "cost_vs_lr.png", "accuracy_vs_cost.png", "learning_curves.png")
+FIGURE_NAMES = ("accuracy_vs_lr.png", "cost_vs_lr.png", "accuracy_vs_cost.png", "learning_curves.png",
+                "lr_find.png")
 
 # report
 REPORT = Path("REPORT.md")

@@ -1,0 +1,36 @@
+"""Stage score_lr_find: the LR range test's suggestions judged against the sweep.
+
+Reads metrics/lr_find/suggestions.csv (the lr_find stage) and the sweep's tables and conclusions (the
+aggregate stage); writes metrics/lr_find/scores.csv (one row per seed and rule) and
+metrics/lr_find/summary.json (one entry per rule). The rules of judging are in stages/lib/range_test_scores.py.
+"""
+
+import json
+import sys
+
+import pandas as pd
+
+from stages.lib import atomic, range_test_scores
+from stages.lib.cli import clear_errors
+from stages.lib.paths import (LR_FIND_SCORES_CSV, LR_FIND_SUGGESTIONS_CSV, LR_FIND_SUMMARY_JSON, RUNS_CSV,
+                              SUMMARY_JSON, SWEEP_CSV)
+
+
+def main() -> None:
+    suggestions = pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
+    runs, lrs = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV)
+    summary = json.loads(SUMMARY_JSON.read_text())
+    scores = range_test_scores.score(suggestions, runs, lrs, summary)
+    per_rule = range_test_scores.rule_summary(scores, summary)
+    atomic.write_text(LR_FIND_SCORES_CSV, scores.to_csv(index=False))
+    atomic.write_json(LR_FIND_SUMMARY_JSON, {"best_lr": summary["best"]["lr"],
+                                             "tradeoff_lr": (summary["tradeoff"] or {}).get("lr"),
+                                             "rules": per_rule})
+    for rule, facts in per_rule.items():
+        print(f"score_lr_find: {rule}: in the best range for {facts['in_best_range']}/{facts['suggested']} seeds, "
+              f"median {facts['decades_to_best_median']} decades from the best LR", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    with clear_errors("score_lr_find"):
+        main()

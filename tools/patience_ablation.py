@@ -1,0 +1,142 @@
+"""The patience ablation: the sweep's small and middle LRs again with more patience, as a DVC experiment.
+
+    python -m tools.patience_ablation [--patience 20] [--seeds 0 1 2] [--lrs LR ...] [--jobs N|auto]
+
+`make ablation` calls it. It tests the article's section 5-3 guess: do small LRs end less accurate because
+early stopping cuts them off while they still improve? Default: every other LR of sweep.lrs from 1e-5 to
+1e-3, training seeds 0, 1 and 2, patience 20.
+
+1. The experiment's train stages run N at a time with `make run`'s runner (tools/run_study.py), in a
+   scratch git worktree of HEAD under .dvc/tmp/ that shares this project's DVC cache; their results land in
+   DVC's run-cache. (`dvc exp run` alone would train them one after another.)
+2. `dvc exp run --temp -n patience-<P> -S ...` then records the experiment: every train stage is restored
+   from the run-cache, the downstream stages run. `dvc exp show` lists it; the workspace is left as it was.
+3. The experiment's per-run table and learning curves are copied from its commit to
+   metrics/patience_ablation/ (with experiment.json: what was set, the experiment's ref), for git and the
+   report, which compares each run with the same LR and seed in the default sweep.
+
+Same thread count as `make run` (one thread per worker on CPUs), so that an ablation run repeats its
+default-patience twin epoch for epoch until that twin stopped.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from stages.lib import atomic, params as P
+
+ABLATION_DIR = Path("metrics/patience_ablation")  # in git: what the report reads
+FILES = {"runs": "metrics/runs.csv", "curves": "metrics/learning_curves.csv"}  # copied from the experiment
+WORKTREE = Path(".dvc/tmp/patience_ablation")  # DVC's scratch space, never in git
+DEFAULT_RANGE = (1e-5, 1e-3)
+DEFAULT_SEEDS = (0, 1, 2)
+
+
+def default_lrs(params: dict, low: float = DEFAULT_RANGE[0], high: float = DEFAULT_RANGE[1]) -> list[float]:
+    """Every other LR of the sweep from low to high, both ends included where the grid has them."""
+    inside = [lr for lr in P.sweep_lrs(params) if low <= lr <= high]
+    return inside[::2]
+
+
+def overrides(patience: int, seeds: list[int], lrs: list[float]) -> list[str]:
+    """The experiment's `-S` values, written as DVC's parser reads them (YAML 1.2 flow lists)."""
+    return [f"train.patience={patience}", f"sweep.seeds=[{', '.join(map(str, seeds))}]",
+            f"sweep.lrs=[{', '.join(P.lr_name(lr) for lr in lrs)}]"]
+
+
+def run(*args: str, cwd: Path | str = ".", capture: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=capture, text=True)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout or "").strip()[-3000:] if capture else ""
+        raise SystemExit(f"patience_ablation: error: `{' '.join(args)}` failed ({result.returncode})\n{detail}")
+    return result
+
+
+def dvc(*args: str, cwd: Path | str = ".", capture: bool = True) -> subprocess.CompletedProcess:
+    return run(str(Path(sys.executable).with_name("dvc")), *args, cwd=cwd, capture=capture)
+
+
+def set_params(path: Path, patience: int, seeds: list[int], lrs: list[float]) -> None:
+    """What `dvc exp run -S` does to params.yaml (a ruamel round trip, comments kept), for the worktree."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    params = yaml.load(path.read_text())
+    params["train"]["patience"] = patience
+    params["sweep"]["seeds"] = list(seeds)
+    params["sweep"]["lrs"] = list(lrs)
+    with open(path, "w") as f:
+        yaml.dump(params, f)
+
+
+def train_in_worktree(jobs: str, patience: int, seeds: list[int], lrs: list[float]) -> None:
+    """The experiment's train stages, N at a time, into the shared cache and run-cache."""
+    root = Path.cwd()
+    cache = dvc("cache", "dir").stdout.strip()
+    if WORKTREE.exists():
+        run("git", "worktree", "remove", "--force", str(WORKTREE))
+    run("git", "worktree", "add", "--detach", str(WORKTREE), "HEAD")
+    try:
+        dvc("cache", "dir", "--local", str((root / cache).resolve()), cwd=WORKTREE)
+        set_params(WORKTREE / "params.yaml", patience, seeds, lrs)
+        run(sys.executable, "-m", "tools.run_study", "--jobs", jobs, cwd=WORKTREE, capture=False)
+    finally:
+        run("git", "worktree", "remove", "--force", str(WORKTREE))
+
+
+def record_experiment(name: str, settings: list[str]) -> str:
+    """`dvc exp run --temp`: the train stages come from the run-cache. Returns the experiment's git ref."""
+    if name in dvc("exp", "list", "--name-only").stdout.split():
+        dvc("exp", "remove", name)  # a rerun replaces the experiment of the same name
+    dvc("exp", "run", "--temp", "-n", name, *[a for s in settings for a in ("-S", s)], capture=False)
+    head = run("git", "rev-parse", "HEAD").stdout.strip()
+    return f"refs/exps/{head[:2]}/{head[2:]}/{name}"
+
+
+def export(ref: str, name: str, settings: list[str], wall_s: float) -> None:
+    """The experiment's tables, from its commit, into metrics/patience_ablation/ (all files, or none)."""
+    with atomic.atomic_dir(ABLATION_DIR) as tmp:
+        for key, path in FILES.items():
+            (tmp / Path(path).name).write_text(run("git", "show", f"{ref}:{path}").stdout)
+        atomic.write_json(tmp / "experiment.json", {
+            "name": name, "set": settings, "ref": ref, "commit": run("git", "rev-parse", ref).stdout.strip(),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "wall_s": round(wall_s, 1),
+            "reproduce": f"make ablation  # or: dvc exp run -n {name} " + " ".join(f"-S '{s}'" for s in settings),
+        })
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patience", type=int, default=20, help="early stopping patience (default: 20)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), help="training seeds")
+    parser.add_argument("--lrs", type=float, nargs="+", help="learning rates (default: every other LR of "
+                        "sweep.lrs from 1e-5 to 1e-3)")
+    parser.add_argument("--jobs", default="auto", help="train stages at a time (default: auto, as make run)")
+    args = parser.parse_args(argv)
+    params = P.load_checked("patience_ablation", lambda p: p)
+    lrs = args.lrs or default_lrs(params)
+    try:  # the same checks as params.yaml's own values
+        P.check({**params, "train": {**params["train"], "patience": args.patience},
+                 "sweep": {"seeds": args.seeds, "lrs": lrs}})
+    except P.ParamsError as e:
+        parser.error(str(e).replace("params.yaml: ", ""))
+    name = f"patience-{args.patience}"
+    settings = overrides(args.patience, args.seeds, lrs)
+    print(f"patience_ablation: {len(lrs)} LRs x {len(args.seeds)} seeds at patience {args.patience}: "
+          f"{', '.join(settings)}", file=sys.stderr, flush=True)
+    started = time.time()
+    train_in_worktree(args.jobs, args.patience, args.seeds, lrs)
+    ref = record_experiment(name, settings)
+    export(ref, name, settings, time.time() - started)
+    print(f"patience_ablation: experiment {name} recorded ({ref}); its tables are in {ABLATION_DIR}/",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

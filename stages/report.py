@@ -165,6 +165,8 @@ def _signed(value: float, unit: str = "") -> str:
 
 def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> list[str]:
     """The LR range test against the sweep: one row per rule."""
+    if not s["anything_learned"]:
+        return ["No LR of the sweep learned: there is no best range to judge the range test's suggestions against."]
     t = P.lr_find_settings(params)
     seeds = int(scores["seed"].nunique())
     epochs = scores["range_test_epochs"].mean()

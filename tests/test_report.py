@@ -26,8 +26,7 @@ def range_test_scores_for(runs, lrs, summary, suggested=None):
 
 def render(summary, lrs, tmp_path, runs=None):
     runs = runs if runs is not None else analyze(*typical_sweep())[0]
-    scores, per_rule = range_test_scores_for(runs, lrs, summary) if summary["anything_learned"] else (
-        pd.DataFrame(columns=range_test_scores.SCORE_COLUMNS), {"rules": {}})
+    scores, per_rule = range_test_scores_for(runs, lrs, summary)
     return report.render(committed_params(tmp_path), summary, lrs, SPLIT, "Total params: 121,994\n", scores, per_rule)
 
 
@@ -54,6 +53,7 @@ def test_a_sweep_where_nothing_learned_says_so_and_names_no_tradeoff(tmp_path):
     text = render(s, lrs, tmp_path, runs)
     assert "**No learning rate learned anything**" in text
     assert "no best range and no trade-off to report" in text and "Best accuracy/time trade-off" not in text
+    assert "there is no best range to judge the range test's suggestions against" in text
 
 
 def test_one_seed_has_no_intervals_and_says_why(tmp_path):

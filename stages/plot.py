@@ -42,12 +42,18 @@ def _seeds_label(summary: dict) -> str:
     return f"{summary['sweep']['seeds']} seed{'s' if summary['sweep']['seeds'] > 1 else ''}"
 
 
-def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+def _shade_best_range(ax, summary: dict, label: str) -> None:
+    """The best range as a band; label: its legend text before the range itself."""
     if summary["best_range"]:
         r = summary["best_range"]
         ax.axvspan(r["low_lr"], r["high_lr"], color="tab:green", alpha=0.10,
-                   label=f"best range: mean within {r['tolerance']:g} of the best ({r['low_lr']:g} – {r['high_lr']:g})")
+                   label=f"{label} ({r['low_lr']:g} – {r['high_lr']:g})")
+
+
+def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    if summary["best_range"]:
+        _shade_best_range(ax, summary, f"best range: mean within {summary['best_range']['tolerance']:g} of the best")
     ax.scatter(runs["lr"], runs["best_valid_acc"], s=10, color="tab:blue", alpha=0.35, zorder=3,
                label="validation, each seed")
     ax.fill_between(lrs["lr"], lrs["valid_ci_low"], lrs["valid_ci_high"], color="tab:blue", alpha=0.25, lw=0,
@@ -136,10 +142,7 @@ RULE_MARKERS = "ovs^Dp*"
 def lr_find(curves: pd.DataFrame, suggestions: pd.DataFrame, summary: dict):
     """The range test's smoothed loss per seed; each rule's suggestion as a marker on its seed's curve."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    if summary["best_range"]:
-        r = summary["best_range"]
-        ax.axvspan(r["low_lr"], r["high_lr"], color="tab:green", alpha=0.10,
-                   label=f"the sweep's best range ({r['low_lr']:g} – {r['high_lr']:g})")
+    _shade_best_range(ax, summary, "the sweep's best range")
     _mark_picks(ax, summary)
     seeds = sorted(curves["seed"].unique())
     colors = {seed: plt.cm.tab10(i % 10) for i, seed in enumerate(seeds)}

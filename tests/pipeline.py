@@ -1,5 +1,6 @@
 """Helpers for end-to-end tests: a temporary git repo holding this project, and DVC run inside it."""
 
+import csv
 import os
 import shutil
 import subprocess
@@ -103,3 +104,9 @@ def set_params(repo: Path, **changes) -> None:
             node = node[part]
         node[last] = value
     path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def read_csv(path) -> list[dict]:
+    """A CSV the pipeline wrote, as a list of rows (every value a string, as written)."""
+    with open(path) as f:
+        return list(csv.DictReader(f))

@@ -1,13 +1,12 @@
 """End to end: the patience ablation as a DVC experiment, trained by the parallel runner, on a tiny sweep."""
 
-import csv
 import json
 import re
 import sys
 
 import pytest
 
-from tests.pipeline import commit, dvc, make_repo, run, set_params
+from tests.pipeline import commit, dvc, make_repo, read_csv, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -17,11 +16,6 @@ TINY = {
     "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1, 2],
 }
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # as the runner's workers: the same float sums, epoch for epoch
-
-
-def read_csv(path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")

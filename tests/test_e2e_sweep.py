@@ -1,13 +1,12 @@
 """End to end: a tiny sweep of LRs x seeds through the whole DAG with `dvc repro`, then the DVC user experience."""
 
-import csv
 import json
 import re
 
 import pytest
 
 from stages.lib.paths import FIGURE_NAMES
-from tests.pipeline import dvc, make_repo, run, set_params
+from tests.pipeline import dvc, make_repo, read_csv, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -25,11 +24,6 @@ def stages_run(result) -> list[str]:
 
 def stages_restored(result) -> list[str]:
     return re.findall(r"Stage '([^']+)' is cached - skipping run", result.stdout)
-
-
-def read_csv(path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,11 @@ def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
 def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
     learned = lrs[lrs["learned_fraction"] > 0]
+    if learned.empty:  # nothing to place on a log-scale cost axis
+        ax.text(0.5, 0.5, "No learning rate learned: no accuracy to set against cost", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
     ax.errorbar(learned["cost_median_s"], learned["valid_mean"],
                 yerr=[learned["valid_mean"] - learned["valid_ci_low"], learned["valid_ci_high"] - learned["valid_mean"]],
                 fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)

@@ -1,10 +1,11 @@
 """The patience ablation: the sweep's small and middle LRs again with more patience, as a DVC experiment.
 
-    python -m tools.patience_ablation [--patience 20] [--seeds 0 1 2] [--lrs LR ...] [--jobs N|auto]
+    python -m tools.patience_ablation [--patience 20] [--max-epochs N] [--seeds 0 1 2] [--lrs LR ...] [--jobs N|auto]
 
 `make ablation` calls it. It tests the article's section 5-3 guess: do small LRs end less accurate because
 early stopping cuts them off while they still improve? Default: every other LR of sweep.lrs from 1e-5 to
-1e-3, training seeds 0, 1 and 2, patience 20.
+1e-3, training seeds 0, 1 and 2, patience 20; --max-epochs caps a run (default: train.max_epochs), which bounds
+the cost where small LRs keep finding a new best every few epochs.
 
 1. The experiment's train stages run N at a time with `make run`'s runner (tools/run_study.py), in a
    scratch git worktree of HEAD under .dvc/tmp/ that shares this project's DVC cache; their results land in
@@ -43,10 +44,10 @@ def default_lrs(params: dict, low: float = DEFAULT_RANGE[0], high: float = DEFAU
     return inside[::2]
 
 
-def overrides(patience: int, seeds: list[int], lrs: list[float]) -> list[str]:
+def overrides(patience: int, max_epochs: int | None, seeds: list[int], lrs: list[float]) -> list[str]:
     """The experiment's `-S` values, written as DVC's parser reads them (YAML 1.2 flow lists)."""
-    return [f"train.patience={patience}", f"sweep.seeds=[{', '.join(map(str, seeds))}]",
-            f"sweep.lrs=[{', '.join(P.lr_name(lr) for lr in lrs)}]"]
+    return ([f"train.patience={patience}"] + ([f"train.max_epochs={max_epochs}"] if max_epochs else [])
+            + [f"sweep.seeds=[{', '.join(map(str, seeds))}]", f"sweep.lrs=[{', '.join(P.lr_name(lr) for lr in lrs)}]"])
 
 
 def run(*args: str, cwd: Path | str = ".", capture: bool = True) -> subprocess.CompletedProcess:
@@ -62,20 +63,21 @@ def dvc(*args: str, cwd: Path | str = ".", capture: bool = True) -> subprocess.C
     return run(str(Path(sys.executable).with_name("dvc")), *args, cwd=cwd, capture=capture)
 
 
-def set_params(path: Path, patience: int, seeds: list[int], lrs: list[float]) -> None:
-    """What `dvc exp run -S` does to params.yaml (a ruamel round trip, comments kept), for the worktree."""
+def set_params(path: Path, changes: dict) -> None:
+    """What `dvc exp run -S` does to params.yaml (a ruamel round trip, comments kept), for the worktree.
+    changes: {"train.patience": 20, ...}."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
     params = yaml.load(path.read_text())
-    params["train"]["patience"] = patience
-    params["sweep"]["seeds"] = list(seeds)
-    params["sweep"]["lrs"] = list(lrs)
+    for key, value in changes.items():
+        section, name = key.split(".")
+        params[section][name] = value
     with open(path, "w") as f:
         yaml.dump(params, f)
 
 
-def train_in_worktree(jobs: str, patience: int, seeds: list[int], lrs: list[float]) -> None:
+def train_in_worktree(jobs: str, changes: dict) -> None:
     """The experiment's train stages, N at a time, into the shared cache and run-cache."""
     root = Path.cwd()
     cache = dvc("cache", "dir").stdout.strip()
@@ -84,7 +86,7 @@ def train_in_worktree(jobs: str, patience: int, seeds: list[int], lrs: list[floa
     run("git", "worktree", "add", "--detach", str(WORKTREE), "HEAD")
     try:
         dvc("cache", "dir", "--local", str((root / cache).resolve()), cwd=WORKTREE)
-        set_params(WORKTREE / "params.yaml", patience, seeds, lrs)
+        set_params(WORKTREE / "params.yaml", changes)
         run(sys.executable, "-m", "tools.run_study", "--jobs", jobs, cwd=WORKTREE, capture=False)
     finally:
         run("git", "worktree", "remove", "--force", str(WORKTREE))
@@ -114,6 +116,7 @@ def export(ref: str, name: str, settings: list[str], wall_s: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patience", type=int, default=20, help="early stopping patience (default: 20)")
+    parser.add_argument("--max-epochs", type=int, help="cap on a run's epochs (default: train.max_epochs)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), help="training seeds")
     parser.add_argument("--lrs", type=float, nargs="+", help="learning rates (default: every other LR of "
                         "sweep.lrs from 1e-5 to 1e-3)")
@@ -121,17 +124,23 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     params = P.load_checked("patience_ablation", lambda p: p)
     lrs = args.lrs or default_lrs(params)
+    changes = {"train.patience": args.patience, "sweep.seeds": list(args.seeds), "sweep.lrs": list(lrs)}
+    if args.max_epochs:
+        changes["train.max_epochs"] = args.max_epochs
     try:  # the same checks as params.yaml's own values
-        P.check({**params, "train": {**params["train"], "patience": args.patience},
-                 "sweep": {"seeds": args.seeds, "lrs": lrs}})
+        changed = {section: dict(values) for section, values in params.items()}
+        for key, value in changes.items():
+            section, name = key.split(".")
+            changed[section][name] = value
+        P.check(changed)
     except P.ParamsError as e:
         parser.error(str(e).replace("params.yaml: ", ""))
     name = f"patience-{args.patience}"
-    settings = overrides(args.patience, args.seeds, lrs)
+    settings = overrides(args.patience, args.max_epochs, args.seeds, lrs)
     print(f"patience_ablation: {len(lrs)} LRs x {len(args.seeds)} seeds at patience {args.patience}: "
           f"{', '.join(settings)}", file=sys.stderr, flush=True)
     started = time.time()
-    train_in_worktree(args.jobs, args.patience, args.seeds, lrs)
+    train_in_worktree(args.jobs, changes)
     ref = record_experiment(name, settings)
     export(ref, name, settings, time.time() - started)
     print(f"patience_ablation: experiment {name} recorded ({ref}); its tables are in {ABLATION_DIR}/",

@@ -1,11 +1,12 @@
 """The patience ablation: the sweep's small and middle LRs again with more patience, as a DVC experiment.
 
-    python -m tools.patience_ablation [--patience 20] [--max-epochs N] [--seeds 0 1 2] [--lrs LR ...] [--jobs N|auto]
+    python -m tools.patience_ablation [--patience 20] [--max-epochs 400] [--seeds 0 1 2] [--lrs LR ...] [--jobs N|auto]
 
 `make ablation` calls it. It tests the article's section 5-3 guess: do small LRs end less accurate because
 early stopping cuts them off while they still improve? Default: every other LR of sweep.lrs from 1e-5 to
-1e-3, training seeds 0, 1 and 2, patience 20; --max-epochs caps a run (default: train.max_epochs), which bounds
-the cost where small LRs keep finding a new best every few epochs.
+1e-3, training seeds 0, 1 and 2, patience 20, and at most 400 epochs a run: at 1e-5 the default runs stop
+after about 200 epochs while still finding a new best every few epochs, so with patience 20 they could run to
+train.max_epochs (1000); 400, twice theirs, bounds the ablation's cost (a run that reaches the cap says so).
 
 1. The experiment's train stages run N at a time with `make run`'s runner (tools/run_study.py), in a
    scratch git worktree of HEAD under .dvc/tmp/ that shares this project's DVC cache; their results land in
@@ -36,6 +37,7 @@ FILES = {"runs": "metrics/runs.csv", "curves": "metrics/learning_curves.csv"}  #
 WORKTREE = Path(".dvc/tmp/patience_ablation")  # DVC's scratch space, never in git
 DEFAULT_RANGE = (1e-5, 1e-3)
 DEFAULT_SEEDS = (0, 1, 2)
+DEFAULT_MAX_EPOCHS = 400
 
 
 def default_lrs(params: dict, low: float = DEFAULT_RANGE[0], high: float = DEFAULT_RANGE[1]) -> list[float]:
@@ -116,7 +118,8 @@ def export(ref: str, name: str, settings: list[str], wall_s: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patience", type=int, default=20, help="early stopping patience (default: 20)")
-    parser.add_argument("--max-epochs", type=int, help="cap on a run's epochs (default: train.max_epochs)")
+    parser.add_argument("--max-epochs", type=int, default=DEFAULT_MAX_EPOCHS,
+                        help=f"cap on a run's epochs (default: {DEFAULT_MAX_EPOCHS}; 0: train.max_epochs)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS), help="training seeds")
     parser.add_argument("--lrs", type=float, nargs="+", help="learning rates (default: every other LR of "
                         "sweep.lrs from 1e-5 to 1e-3)")

@@ -5,11 +5,12 @@ import math
 
 import pandas as pd
 
-from stages.lib import analysis, atomic, params as P
+from stages.lib import ablation, analysis, atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.layout import SPLIT_METRICS_FILE
-from stages.lib.paths import (FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR,
-                              REPORT, SUMMARY_JSON, SWEEP_CSV)
+from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_EXPERIMENT_JSON, ABLATION_RUNS_CSV, CURVES_CSV,
+                              FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR,
+                              REPORT, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
@@ -206,6 +207,89 @@ def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> l
     return lines
 
 
+def patience_ablation(longer_runs: pd.DataFrame, longer_curves: pd.DataFrame, experiment: dict, runs: pd.DataFrame,
+                      curves: pd.DataFrame, s: dict) -> list[str]:
+    """The patience ablation (a DVC experiment, `make ablation`) against this sweep's runs, twin by twin."""
+    head = (f"The DVC experiment `{experiment['name']}` (`make ablation`: "
+            f"{', '.join(f'`{setting}`' for setting in experiment['set'])}) trained {len(longer_runs)} runs again "
+            f"with more patience.")
+    twins = ablation.with_twins(runs, longer_runs)
+    if twins.empty or not s["anything_learned"]:
+        return [head + " None of them has a twin (the same LR and training seed) among this sweep's learned runs, so "
+                       "there is nothing to compare here; its tables are in `metrics/patience_ablation/`."]
+    compared = ablation.compare_runs(runs, curves, twins, longer_curves)
+    per_lr = ablation.compare_lrs(compared, s["best"]["valid_mean"])
+    patience = "/".join(str(p) for p in sorted(set(runs["patience"]))) if "patience" in runs else "this sweep's"
+    longer_patience = "/".join(str(p) for p in sorted(set(longer_runs["patience"]))) if "patience" in longer_runs else "more"
+    repeated = int(compared["twin_repeated"].sum())
+    lines = [
+        head + f" Each is set beside its twin in this sweep, the same LR and training seed at patience {patience}: "
+        f"{len(compared)} runs over {len(per_lr)} LRs. {repeated} of {len(compared)} repeated their twin epoch for "
+        f"epoch until the twin stopped, so what they add is exactly what the earlier stop left out"
+        + ("" if repeated == len(compared) else " (the others were made under other arithmetic, such as another "
+                                                 "thread count: read them as other draws)") + ".",
+        "",
+        f"| LR | seeds | best valid, patience {patience} → {longer_patience} (means) | gain, points [95% interval] "
+        f"| share of the gap to the best LR closed | epochs (median) | runs improving after the twin stopped "
+        f"| runs at the epoch cap |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in per_lr.itertuples():
+        closed = "" if pd.isna(row.gap_closed) else f"{100 * row.gap_closed:.0f}%"
+        lines.append(
+            f"| {row.lr:g} | {row.seeds} | {pct(row.default_valid_mean)} → {pct(row.longer_valid_mean)} "
+            f"| {100 * row.gain_mean:+.2f} {_points_interval(row.gain_ci_low, row.gain_ci_high)} | {closed} "
+            f"| {row.default_epochs_median:g} → {row.longer_epochs_median:g} ({row.epochs_ratio_median:.1f}x) "
+            f"| {row.improved_after_twin_stopped}/{row.seeds} | {row.at_cap}/{row.seeds} |"
+        )
+    return lines + [""] + patience_verdict(per_lr, compared, s)
+
+
+def patience_verdict(per_lr: pd.DataFrame, compared: pd.DataFrame, s: dict) -> list[str]:
+    """Whether the article's explanation holds, by the numbers: gains below the best range, and where they stop."""
+    gained = per_lr[per_lr["gain_significant"]]
+    stops = ablation.gain_stops_at(per_lr)
+    default_epochs, longer_epochs = ablation.epochs_total(compared)
+    low = s["best_range"]["low_lr"]
+    small = per_lr[per_lr["lr"] < low]
+    lines = [
+        f"- More patience raised the mean best validation accuracy significantly (the paired 95% interval lies above 0) "
+        f"at {len(gained)} of {len(per_lr)} LRs" + (f": {lrs_list(gained['lr'].tolist())}" if len(gained) else "") + "; "
+        + (f"the gain stops at LR {stops:g}: from there up, no LR gains significantly." if stops is not None
+           else "even the largest LR tested still gains."),
+        f"- Cost: {longer_epochs:,} epochs against the twins' {default_epochs:,} ({longer_epochs / default_epochs:.1f}x).",
+    ]
+    capped = int((compared["longer_stopped_by"] == "max_epochs").sum())
+    if capped:
+        lines.append(f"- {capped} runs reached the experiment's epoch cap: their gain is a lower bound.")
+    if small.empty:
+        return lines + ["- No LR of the ablation lies below the best range: the explanation is not tested here."]
+    smallest = small.iloc[0]
+    significant = small[small["gain_significant"]]
+    closed = float(small["gap_closed"].mean())
+    lines.append(
+        f"- Below the best range (LRs under {low:g}): at LR {smallest['lr']:g}, the smallest, more patience gains "
+        f"{100 * smallest['gain_mean']:+.2f} points, closing {100 * smallest['gap_closed']:.0f}% of its gap to the best "
+        f"LR's mean, for {smallest['epochs_ratio_median']:.1f}x the epochs; over the {len(small)} LR"
+        f"{'s' if len(small) > 1 else ''} below the range it closes {100 * closed:.0f}% of the gap on average."
+    )
+    if len(significant) == len(small) and closed >= 0.5:
+        verdict = ("**The article's explanation holds** below the best range: early stopping cut those runs off while "
+                   "they still improved, and more patience recovers most of their gap to the best LR.")
+    elif len(significant):
+        verdict = ("**The article's explanation holds only in part**: early stopping did cut small-LR runs off while "
+                   f"they still improved (significant gains at {len(significant)} of {len(small)} LRs below the best "
+                   f"range), but more patience recovers {100 * closed:.0f}% of their gap on average, not all of it.")
+    else:
+        verdict = ("**The article's explanation does not hold**: more patience does not raise the accuracy of the LRs "
+                   "below the best range significantly.")
+    return lines + [f"- {verdict}"]
+
+
+def _points_interval(low, high) -> str:
+    return "(one seed: no interval)" if pd.isna(low) else f"[{100 * low:+.2f}, {100 * high:+.2f}]"
+
+
 def _points(gap) -> str:
     return "n/a" if gap is None else f"{100 * gap:.2f} points"
 
@@ -262,7 +346,7 @@ def split_counts(split: dict) -> list[str]:
 
 
 def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str,
-           lr_find_scores: pd.DataFrame, lr_find_summary: dict) -> str:
+           lr_find_scores: pd.DataFrame, lr_find_summary: dict, patience_lines: list[str]) -> str:
     figures = [f"![{name[:-4].replace('_', ' ')}]({PLOTS_DIR.as_posix()}/{name})" for name in FIGURE_NAMES]
     parts = [
         "# Which learning rate, once training time counts? (MNIST, small CNN, AdamW)",
@@ -294,6 +378,10 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "## Were runs still improving when early stopping ended them? (the article's section 5-3)",
         "",
         *still_improving(table, summary),
+        "",
+        "### With more patience: the patience ablation",
+        "",
+        *patience_lines,
         "",
         "## Can a one-minute LR range test predict the sweep?",
         "",
@@ -333,14 +421,19 @@ def checked(params: dict) -> dict:
 
 def main() -> None:
     params = P.load_checked("report", checked)
+    summary = json.loads(SUMMARY_JSON.read_text())
+    patience_lines = patience_ablation(
+        pd.read_csv(ABLATION_RUNS_CSV), pd.read_csv(ABLATION_CURVES_CSV), json.loads(ABLATION_EXPERIMENT_JSON.read_text()),
+        pd.read_csv(RUNS_CSV), pd.read_csv(CURVES_CSV), summary)
     text = render(
         params,
-        json.loads(SUMMARY_JSON.read_text()),
+        summary,
         pd.read_csv(SWEEP_CSV),
         json.loads(SPLIT_METRICS_FILE.read_text()),
         MODEL_SUMMARY_FILE.read_text(),
         pd.read_csv(LR_FIND_SCORES_CSV),
         json.loads(LR_FIND_SUMMARY_JSON.read_text()),
+        patience_lines,
     )
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")

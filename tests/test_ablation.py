@@ -16,7 +16,7 @@ def curve(lr, seed, accs):
 def best_run(lr, seed, accs, test_offset=-0.001):
     best = max(accs)
     return {"lr": lr, "seed": seed, "best_valid_acc": best, "test_acc": best + test_offset, "epochs": len(accs),
-            "best_epoch": accs.index(best) + 1}
+            "best_epoch": accs.index(best) + 1, "stopped_by": "early_stopping"}
 
 
 def pair(lr, seed, longer_accs, stop_after):
@@ -79,3 +79,10 @@ def test_per_lr_the_gain_its_interval_the_gap_it_closes_and_where_it_stops(compa
     assert not large["gain_significant"] and math.isnan(large["gap_closed"])  # the best LR: no gap to close
     assert ablation.gain_stops_at(lrs) == 1e-3
     assert ablation.epochs_total(compared) == (3 * 6 + 3 * 4, 3 * 9 + 3 * 7)
+
+
+def test_only_runs_with_a_twin_in_this_sweep_are_compared():
+    d_runs, _, l_runs, _ = tables([pair(1e-4, 0, [0.5, 0.6, 0.7], stop_after=2),
+                                   pair(1e-3, 0, [0.5, 0.6, 0.7], stop_after=2)])
+    assert ablation.with_twins(d_runs[d_runs["lr"] == 1e-3], l_runs)["lr"].tolist() == [1e-3]
+    assert ablation.with_twins(d_runs.iloc[0:0], l_runs).empty

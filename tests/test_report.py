@@ -6,7 +6,7 @@ import pandas as pd
 from stages import report
 from stages.lib import analysis, range_test_scores
 from tests.committed import committed_params
-from tests.test_analysis import analyze, run, typical_sweep
+from tests.test_analysis import analyze, curve, run, typical_sweep
 
 SPLIT = {name: {"size": n, "class_counts": {str(d): n // 10 for d in range(10)}}
          for name, n in (("train", 3000), ("valid", 5000), ("test", 10000))}
@@ -27,7 +27,8 @@ def range_test_scores_for(runs, lrs, summary, suggested=None):
 def render(summary, lrs, tmp_path, runs=None):
     runs = runs if runs is not None else analyze(*typical_sweep())[0]
     scores, per_rule = range_test_scores_for(runs, lrs, summary)
-    return report.render(committed_params(tmp_path), summary, lrs, SPLIT, "Total params: 121,994\n", scores, per_rule)
+    return report.render(committed_params(tmp_path), summary, lrs, SPLIT, "Total params: 121,994\n", scores, per_rule,
+                         ["(the patience ablation's lines)"])
 
 
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
@@ -94,3 +95,60 @@ def test_the_still_improving_section_counts_runs_below_and_above_the_best_lr(tmp
     improving = int(below["still_improving"].sum())
     assert f"Below the best LR (0.001), {improving} of 6 runs were still improving" in section
     assert "| 1e-05 |" in section and "| 3e-02 |" not in section and "| 1e-06 |" not in section
+
+
+EXPERIMENT = {"name": "patience-20", "set": ["train.patience=20", "sweep.seeds=[0, 1, 2]", "sweep.lrs=[1e-05, 0.001]"]}
+
+
+def ablation_of(runs, curves, extra_accs):
+    """An ablation of a sweep: its runs at 1e-5 and 1e-3 continued with extra_accs[lr] after the twin's last epoch."""
+    longer_runs, longer_curves = [], []
+    for row in runs[runs["lr"].isin([1e-5, 1e-3])].itertuples():
+        twin = curves[(curves["lr"] == row.lr) & (curves["seed"] == row.seed)]
+        more = extra_accs[row.lr](row.seed)
+        accs = twin["valid_acc"].tolist() + more
+        longer_curves.append(curve(row.lr, row.seed, accs))
+        best = max(accs)
+        longer_runs.append({"lr": row.lr, "seed": row.seed, "best_valid_acc": best, "test_acc": best - 0.001,
+                            "epochs": len(accs), "best_epoch": accs.index(best) + 1, "stopped_by": "early_stopping",
+                            "patience": 20})
+    return pd.DataFrame(longer_runs), pd.concat(longer_curves, ignore_index=True)
+
+
+def test_the_patience_section_states_the_gain_where_it_stops_and_the_verdict():
+    raw_runs, raw_curves = typical_sweep()
+    runs, lrs, s = analyze(raw_runs, raw_curves)
+    runs["patience"] = 5
+    curves = pd.concat(raw_curves, ignore_index=True)
+    # 1e-5: seeds that learned gain 3 points (0.50 -> 0.53, 0.90 -> 0.93), the chance-level one nothing; 1e-3: nothing
+    longer_runs, longer_curves = ablation_of(runs, curves, {
+        1e-5: lambda seed: [0.11] * 25 if seed == 0 else [[0.50, 0.90][seed - 1] + 0.03] * 25,
+        1e-3: lambda seed: [0.97] * 20})
+    lines = report.patience_ablation(longer_runs, longer_curves, EXPERIMENT, runs, curves, s)
+    text = "\n".join(lines)
+    assert "6 runs over 2 LRs. 6 of 6 repeated their twin epoch for epoch" in text
+    assert "| 1e-05 | 3 | 50.33% → 52.33% | +2.00 [" in text  # (0.11 + 0.50 + 0.90) / 3 -> (0.11 + 0.53 + 0.93) / 3
+    assert "| 0.001 | 3 | 98.00% → 98.00% | +0.00 " in text
+    assert "at 0 of 2 LRs" in text  # 2 of 3 seeds gain at 1e-5: the paired interval still contains 0
+    assert "**The article's explanation does not hold**" in text
+
+
+def test_the_patience_section_with_a_consistent_gain_says_the_explanation_holds():
+    raw_runs, raw_curves = typical_sweep()
+    runs, lrs, s = analyze(raw_runs, raw_curves)
+    runs["patience"] = 5
+    curves = pd.concat(raw_curves, ignore_index=True)
+    longer_runs, longer_curves = ablation_of(runs, curves, {
+        1e-5: lambda seed: [[0.11, 0.50, 0.90][seed] + 0.30 + 0.01 * seed] * 25, 1e-3: lambda seed: [0.97] * 20})
+    text = "\n".join(report.patience_ablation(longer_runs, longer_curves, EXPERIMENT, runs, curves, s))
+    assert "at 1 of 2 LRs: 1e-05; the gain stops at LR 0.001" in text
+    assert "**The article's explanation holds** below the best range" in text  # closes 65% of the gap
+    assert "Cost: " in text and "epochs against the twins'" in text
+
+
+def test_an_ablation_without_twins_in_this_sweep_says_so():
+    runs, lrs, s = analyze([run(lr, seed, 0.97) for lr in (1e-3, 1e-2) for seed in range(2)])
+    longer = pd.DataFrame([{"lr": 1e-5, "seed": 0, "best_valid_acc": 0.9, "test_acc": 0.9, "epochs": 30,
+                            "best_epoch": 30, "stopped_by": "max_epochs", "patience": 20}])
+    lines = report.patience_ablation(longer, curve(1e-5, 0, [0.9] * 30), EXPERIMENT, runs, pd.DataFrame(), s)
+    assert len(lines) == 1 and "None of them has a twin" in lines[0]

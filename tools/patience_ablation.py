@@ -31,9 +31,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from stages.lib import atomic, params as P
+from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_DIR, ABLATION_EXPERIMENT_JSON, ABLATION_RUNS_CSV, CURVES_CSV,
+                              RUNS_CSV)
 
-ABLATION_DIR = Path("metrics/patience_ablation")  # in git: what the report reads
-FILES = {"runs": "metrics/runs.csv", "curves": "metrics/learning_curves.csv"}  # copied from the experiment
+FILES = {RUNS_CSV: ABLATION_RUNS_CSV, CURVES_CSV: ABLATION_CURVES_CSV}  # the experiment's table: where it is kept
 WORKTREE = Path(".dvc/tmp/patience_ablation")  # DVC's scratch space, never in git
 DEFAULT_RANGE = (1e-5, 1e-3)
 DEFAULT_SEEDS = (0, 1, 2)
@@ -106,9 +107,9 @@ def record_experiment(name: str, settings: list[str]) -> str:
 def export(ref: str, name: str, settings: list[str], wall_s: float) -> None:
     """The experiment's tables, from its commit, into metrics/patience_ablation/ (all files, or none)."""
     with atomic.atomic_dir(ABLATION_DIR) as tmp:
-        for key, path in FILES.items():
-            (tmp / Path(path).name).write_text(run("git", "show", f"{ref}:{path}").stdout)
-        atomic.write_json(tmp / "experiment.json", {
+        for source, kept in FILES.items():
+            (tmp / kept.name).write_text(run("git", "show", f"{ref}:{source.as_posix()}").stdout)
+        atomic.write_json(tmp / ABLATION_EXPERIMENT_JSON.name, {
             "name": name, "set": settings, "ref": ref, "commit": run("git", "rev-parse", ref).stdout.strip(),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "wall_s": round(wall_s, 1),
             "reproduce": f"make ablation  # or: dvc exp run -n {name} " + " ".join(f"-S '{s}'" for s in settings),

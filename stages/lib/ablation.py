@@ -25,6 +25,12 @@ def twin_repeated(default_curve: pd.DataFrame, longer_curve: pd.DataFrame) -> bo
     return default_curve[columns].to_numpy().tolist() == longer_curve[columns].iloc[:n].to_numpy().tolist()
 
 
+def with_twins(default_runs: pd.DataFrame, longer_runs: pd.DataFrame) -> pd.DataFrame:
+    """The ablation runs whose LR and seed this sweep also ran (another sweep may hold only some, or none)."""
+    ran = set(zip(default_runs["lr"], default_runs["seed"]))
+    return longer_runs[[(lr, seed) in ran for lr, seed in zip(longer_runs["lr"], longer_runs["seed"])]]
+
+
 def compare_runs(default_runs: pd.DataFrame, default_curves: pd.DataFrame, longer_runs: pd.DataFrame,
                  longer_curves: pd.DataFrame) -> pd.DataFrame:
     """One row per ablation run, beside its default twin: best validation and test accuracy, epochs, the gain."""
@@ -44,7 +50,7 @@ def compare_runs(default_runs: pd.DataFrame, default_curves: pd.DataFrame, longe
             "default_test": twin["test_acc"], "longer_test": run.test_acc,
             "default_epochs": int(twin["epochs"]), "longer_epochs": int(run.epochs),
             "extra_epochs": int(run.epochs - twin["epochs"]),
-            "longer_best_epoch": int(run.best_epoch),
+            "longer_best_epoch": int(run.best_epoch), "longer_stopped_by": run.stopped_by,
             "improved_after_twin_stopped": bool(run.best_epoch > twin["epochs"]),
             "twin_repeated": twin_repeated(default_by_run[key], longer_by_run[key]),
         })
@@ -68,6 +74,7 @@ def compare_lrs(runs: pd.DataFrame, best_mean: float, confidence: float = CONFID
             "longer_epochs_median": float(group["longer_epochs"].median()),
             "epochs_ratio_median": float((group["longer_epochs"] / group["default_epochs"]).median()),
             "improved_after_twin_stopped": int(group["improved_after_twin_stopped"].sum()),
+            "at_cap": int((group["longer_stopped_by"] == "max_epochs").sum()),
         })
     table = pd.DataFrame(rows)
     numeric = [c for c in table.columns if c != "lr" and table[c].dtype == float]

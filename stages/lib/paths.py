@@ -23,6 +23,12 @@ LR_FIND_SUGGESTIONS_CSV = Path("metrics/lr_find/suggestions.csv")  # one row per
 LR_FIND_SCORES_CSV = Path("metrics/lr_find/scores.csv")  # one row per (seed, rule)
 LR_FIND_SUMMARY_JSON = Path("metrics/lr_find/summary.json")  # one entry per rule
 
+# make ablation (tools/patience_ablation.py): the patience experiment's tables, kept in git for the report
+ABLATION_DIR = Path("metrics/patience_ablation")
+ABLATION_RUNS_CSV = ABLATION_DIR / "runs.csv"  # as the experiment's metrics/runs.csv
+ABLATION_CURVES_CSV = ABLATION_DIR / "learning_curves.csv"  # as the experiment's metrics/learning_curves.csv
+ABLATION_EXPERIMENT_JSON = ABLATION_DIR / "experiment.json"  # its name, settings and git ref
+
 # plot
 PLOTS_DIR = Path("plots")
 FIGURE_NAMES = ("accuracy_vs_lr.png", "cost_vs_lr.png", "accuracy_vs_cost.png", "learning_curves.png",

@@ -283,7 +283,10 @@ def patience_verdict(per_lr: pd.DataFrame, compared: pd.DataFrame, s: dict) -> l
     else:
         verdict = ("**The article's explanation does not hold**: more patience does not raise the accuracy of the LRs "
                    "below the best range significantly.")
-    return lines + [f"- {verdict}"]
+    rule = ("(The rule: the explanation holds when every ablation LR below the best range gains significantly and the "
+            "gains close at least half of their gap to the best LR's mean on average; in part when some of them gain "
+            "significantly; not at all when none does.)")
+    return lines + [f"- {verdict} {rule}"]
 
 
 def _points_interval(low, high) -> str:

@@ -110,6 +110,8 @@ def test_the_lr_range_test_runs_per_seed_and_is_judged_against_the_sweep(repo):
     report = (repo / "REPORT.md").read_text()
     assert "## Can a one-minute LR range test predict the sweep?" in report and "| valley |" in report
     assert "## Were runs still improving when early stopping ended them?" in report
+    # the committed patience ablation (metrics/patience_ablation/) is read, and set beside this sweep's runs
+    assert "### With more patience: the patience ablation" in report and "The DVC experiment `patience-20`" in report
     assert (repo / "plots/lr_find.png").stat().st_size > 10_000
 
 

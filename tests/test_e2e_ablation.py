@@ -30,8 +30,8 @@ def repo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ablation(repo):
     before = {name: (repo / name).read_text() for name in ("params.yaml", "dvc.lock")}
-    result = run(repo, sys.executable, "-m", "tools.patience_ablation", "--patience", "3", "--seeds", "0", "1",
-                 "--lrs", "0.001", "0.01", "--jobs", "2")
+    result = run(repo, sys.executable, "-m", "tools.patience_ablation", "--patience", "3", "--max-epochs", "8",
+                 "--seeds", "0", "1", "--lrs", "0.001", "0.01", "--jobs", "2")
     return result, before
 
 
@@ -58,7 +58,8 @@ def test_the_experiments_tables_are_kept_for_git(repo, ablation):
         ("0.001", "0", "3"), ("0.001", "1", "3"), ("0.01", "0", "3"), ("0.01", "1", "3")]
     experiment = json.loads((folder / "experiment.json").read_text())
     assert experiment["name"] == "patience-3"
-    assert experiment["set"] == ["train.patience=3", "sweep.seeds=[0, 1]", "sweep.lrs=[0.001, 0.01]"]
+    assert experiment["set"] == ["train.patience=3", "train.max_epochs=8", "sweep.seeds=[0, 1]",
+                                 "sweep.lrs=[0.001, 0.01]"]
     assert run(repo, "git", "cat-file", "-t", experiment["ref"]).stdout.strip() == "commit"
 
 

@@ -115,11 +115,16 @@ def ablation_of(runs, curves, extra_accs):
     return pd.DataFrame(longer_runs), pd.concat(longer_curves, ignore_index=True)
 
 
-def test_the_patience_section_states_the_gain_where_it_stops_and_the_verdict():
+def patience_5_sweep():
+    """The typical sweep as the default study has it: its runs (patience 5), learning curves and summary."""
     raw_runs, raw_curves = typical_sweep()
-    runs, lrs, s = analyze(raw_runs, raw_curves)
+    runs, _, summary = analyze(raw_runs, raw_curves)
     runs["patience"] = 5
-    curves = pd.concat(raw_curves, ignore_index=True)
+    return runs, pd.concat(raw_curves, ignore_index=True), summary
+
+
+def test_the_patience_section_states_the_gain_where_it_stops_and_the_verdict():
+    runs, curves, s = patience_5_sweep()
     # 1e-5: seeds that learned gain 3 points (0.50 -> 0.53, 0.90 -> 0.93), the chance-level one nothing; 1e-3: nothing
     longer_runs, longer_curves = ablation_of(runs, curves, {
         1e-5: lambda seed: [0.11] * 25 if seed == 0 else [[0.50, 0.90][seed - 1] + 0.03] * 25,
@@ -134,10 +139,7 @@ def test_the_patience_section_states_the_gain_where_it_stops_and_the_verdict():
 
 
 def test_the_patience_section_with_a_consistent_gain_says_the_explanation_holds():
-    raw_runs, raw_curves = typical_sweep()
-    runs, lrs, s = analyze(raw_runs, raw_curves)
-    runs["patience"] = 5
-    curves = pd.concat(raw_curves, ignore_index=True)
+    runs, curves, s = patience_5_sweep()
     longer_runs, longer_curves = ablation_of(runs, curves, {
         1e-5: lambda seed: [[0.11, 0.50, 0.90][seed] + 0.30 + 0.01 * seed] * 25, 1e-3: lambda seed: [0.97] * 20})
     text = "\n".join(report.patience_ablation(longer_runs, longer_curves, EXPERIMENT, runs, curves, s))

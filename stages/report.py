@@ -5,12 +5,12 @@ import math
 
 import pandas as pd
 
-from stages.lib import ablation, analysis, atomic, params as P
+from stages.lib import ablation, analysis, atomic, earlier_answer, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_EXPERIMENT_JSON, ABLATION_RUNS_CSV, CURVES_CSV,
                               FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR,
-                              REPORT, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
+                              REPORT, RUNS_CSV, SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON, SWEEP_CSV)
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
@@ -158,6 +158,26 @@ def still_improving(table: pd.DataFrame, s: dict) -> list[str]:
             f"| {_signed(100 * row.loss_change_last10_median, '%')} |"
         )
     return lines
+
+
+def against_single_seed(rows: list[dict], summary: dict, same_grid: bool) -> list[str]:
+    """The study's conclusions beside the earlier single-seed sweep's (earlier_answer.compare's rows)."""
+    seeds = summary["sweep"]["seeds"]
+    lines = [
+        f"The earlier single-seed sweep (`{SINGLE_SEED_SWEEP_CSV.as_posix()}`: each LR trained once, before the study had "
+        "seeds; one seed fixed both the split and the training; 2 threads, one run at a time) judged by this study's "
+        "rules. One run per LR gives no interval: its answer is what this study tests." + (
+            "" if same_grid else " **This study's LRs are not the single-seed sweep's 46**: an LR that one grid lacks "
+            "moves an answer by itself."),
+        "",
+        f"| conclusion | single seed (1 run per LR) | this study ({seeds} seeds per LR) | |",
+        "|:---|:---|:---|:---|",
+        *[f"| {r['conclusion']} | {r['single']} | {r['study']} | **{'held' if r['held'] else 'moved'}**: {r['how']} |"
+          for r in rows],
+    ]
+    held = [r["conclusion"] for r in rows if r["held"]]
+    moved = [r["conclusion"] for r in rows if not r["held"]]
+    return lines + ["", f"Held: {', '.join(held) or 'none'}. Moved: {', '.join(moved) or 'none'}."]
 
 
 def _signed(value: float, unit: str = "") -> str:
@@ -327,15 +347,16 @@ def machine(s: dict) -> list[str]:
              f"- {sw['runs']} runs ({stops}), {c['total_epochs']:,} epochs, {duration(c['total_train_time_s'])} in "
              f"training loops (validation included): {c['pooled_sec_per_epoch']:.3f} s per epoch pooled over the sweep."]
     if "sweep_wall_s" in c:
+        busy = c.get("busy_wall_s", c["sweep_wall_s"])
         lines.append(
-            f"- Wall time {duration(c['sweep_wall_s'])} from the first train stage's start to the last one's end "
-            f"({duration(c['total_stage_wall_s'])} inside the train stages); {c['mean_startup_s']:.2f} s per stage "
+            f"- Wall time {duration(busy)} with at least one train stage running ({duration(c['total_stage_wall_s'])} "
+            f"inside the train stages, added up over runs that overlapped); {c['mean_startup_s']:.2f} s per stage "
             f"from process start to data in memory. Runs restored from DVC's cache keep the times they were trained in."
         )
-        if c["sweep_wall_s"] > 1.5 * c["total_stage_wall_s"] + 600:
-            lines.append("- The runs were not made in one go (some were trained at other times, or restored from "
-                         "DVC's cache), so that wall time includes the pauses between them: it is no measure of "
-                         "the study's cost; the epochs and the pooled seconds per epoch are.")
+        if c["sweep_wall_s"] > busy + 600:
+            lines.append(f"- The runs were not made in one go: from the first train stage's start to the last one's end "
+                         f"{duration(c['sweep_wall_s'])} passed, {duration(c['sweep_wall_s'] - busy)} of it with "
+                         "nothing training (a study run in shares, or runs trained at other times).")
     return lines
 
 
@@ -349,7 +370,8 @@ def split_counts(split: dict) -> list[str]:
 
 
 def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str,
-           lr_find_scores: pd.DataFrame, lr_find_summary: dict, patience_lines: list[str]) -> str:
+           single_seed_lines: list[str], patience_lines: list[str], range_test_lines: list[str]) -> str:
+    """The whole report; the two sections built from other stages' tables come in as ready lines."""
     figures = [f"![{name[:-4].replace('_', ' ')}]({PLOTS_DIR.as_posix()}/{name})" for name in FIGURE_NAMES]
     parts = [
         "# Which learning rate, once training time counts? (MNIST, small CNN, AdamW)",
@@ -361,6 +383,10 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "## Conclusions",
         "",
         *conclusions(summary),
+        "",
+        "### Against the earlier single-seed sweep",
+        "",
+        *single_seed_lines,
         "",
         "## How each conclusion is chosen",
         "",
@@ -388,7 +414,7 @@ def render(params: dict, summary: dict, table: pd.DataFrame, split: dict, model_
         "",
         "## Can a one-minute LR range test predict the sweep?",
         "",
-        *range_test(lr_find_scores, lr_find_summary["rules"], params, summary),
+        *range_test_lines,
         "",
         "## Settings",
         "",
@@ -419,6 +445,8 @@ def checked(params: dict) -> dict:
     P.split_sizes(params)
     P.split_seed(params)
     P.lr_find_settings(params)
+    P.fraction(params, "analysis.tolerance")
+    P.fraction(params, "analysis.chance_level")
     return params
 
 
@@ -428,15 +456,22 @@ def main() -> None:
     patience_lines = patience_ablation(
         pd.read_csv(ABLATION_RUNS_CSV), pd.read_csv(ABLATION_CURVES_CSV), json.loads(ABLATION_EXPERIMENT_JSON.read_text()),
         pd.read_csv(RUNS_CSV), pd.read_csv(CURVES_CSV), summary)
+    single_seed_sweep, table = pd.read_csv(SINGLE_SEED_SWEEP_CSV), pd.read_csv(SWEEP_CSV)
+    single_seed = earlier_answer.single_seed_answer(
+        single_seed_sweep, P.fraction(params, "analysis.tolerance"), P.fraction(params, "analysis.chance_level"))
+    single_seed_lines = against_single_seed(earlier_answer.compare(summary, single_seed), summary,
+                                            same_grid=set(single_seed_sweep["lr"]) == set(table["lr"]))
+    range_test_lines = range_test(
+        pd.read_csv(LR_FIND_SCORES_CSV), json.loads(LR_FIND_SUMMARY_JSON.read_text())["rules"], params, summary)
     text = render(
         params,
         summary,
-        pd.read_csv(SWEEP_CSV),
+        table,
         json.loads(SPLIT_METRICS_FILE.read_text()),
         MODEL_SUMMARY_FILE.read_text(),
-        pd.read_csv(LR_FIND_SCORES_CSV),
-        json.loads(LR_FIND_SUMMARY_JSON.read_text()),
+        single_seed_lines,
         patience_lines,
+        range_test_lines,
     )
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")

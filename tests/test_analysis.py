@@ -248,7 +248,16 @@ def test_wall_time_from_run_timestamps():
                  started_at="2026-01-01T00:00:15+00:00", finished_at="2026-01-01T00:00:23+00:00")]
     _, _, s = analyze(runs)
     assert s["cost"]["sweep_wall_s"] == 23.0 and s["cost"]["total_stage_wall_s"] == 21.0
+    assert s["cost"]["busy_wall_s"] == 21.0  # the 2 s between the runs: nothing trained
     assert s["cost"]["mean_startup_s"] == 1.5
+
+
+def test_busy_time_counts_overlapping_runs_once_and_leaves_out_pauses():
+    at = lambda seconds: pd.Timestamp("2026-01-01T00:00:00+00:00") + pd.Timedelta(seconds=seconds)  # noqa: E731
+    # two workers: [0, 10] and [2, 12] overlap, [5, 8] lies inside; a pause; a later share [100, 110]
+    started = pd.Series([at(100), at(0), at(2), at(5)])
+    finished = pd.Series([at(110), at(10), at(12), at(8)])
+    assert analysis.busy_seconds(started, finished) == 22.0
 
 
 def history(accs, losses=None):

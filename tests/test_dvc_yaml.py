@@ -76,7 +76,7 @@ def test_each_stage_depends_on_the_files_it_reads():
     assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SUMMARY_JSON)} <= set(
         STAGES["plot"]["deps"])
     assert {str(p) for p in (paths.SUMMARY_JSON, paths.SWEEP_CSV, layout.SPLIT_METRICS_FILE,
-                             paths.MODEL_SUMMARY_FILE)} <= set(STAGES["report"]["deps"])
+                             paths.MODEL_SUMMARY_FILE, paths.SINGLE_SEED_SWEEP_CSV)} <= set(STAGES["report"]["deps"])
 
 
 def test_train_is_a_matrix_over_the_sweeps_lrs_and_seeds_with_only_cached_outputs():

@@ -77,6 +77,9 @@ def test_report_states_the_conclusions_with_intervals(repo):
     assert "## How each conclusion is chosen" in report
     assert report.count("](plots/") == len(FIGURE_NAMES)
     assert "| 1e-06 |" in report and "Total params: 121,994" in report
+    # beside the earlier single-seed sweep's answer, which had other LRs than this tiny sweep
+    assert "### Against the earlier single-seed sweep" in report and "| best LR | 0.002512 |" in report
+    assert "are not the single-seed sweep's 46" in report
 
 
 def test_metrics_and_plots_commands(repo):

@@ -27,8 +27,10 @@ def range_test_scores_for(runs, lrs, summary, suggested=None):
 def render(summary, lrs, tmp_path, runs=None):
     runs = runs if runs is not None else analyze(*typical_sweep())[0]
     scores, per_rule = range_test_scores_for(runs, lrs, summary)
-    return report.render(committed_params(tmp_path), summary, lrs, SPLIT, "Total params: 121,994\n", scores, per_rule,
-                         ["(the patience ablation's lines)"])
+    params = committed_params(tmp_path)
+    return report.render(params, summary, lrs, SPLIT, "Total params: 121,994\n",
+                         ["(the single-seed comparison's lines)"], ["(the patience ablation's lines)"],
+                         report.range_test(scores, per_rule["rules"], params, summary))
 
 
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
@@ -68,10 +70,13 @@ def test_a_sweep_made_in_parts_says_its_wall_time_means_little():
     summary = {"machine": {"device": "cpu", "threads": "2", "cpu": "x", "torch": "2"},
                "sweep": {"runs": 2, "stopped_by": {"early_stopping": 2}},
                "cost": {"total_epochs": 20, "total_train_time_s": 20.0, "pooled_sec_per_epoch": 1.0,
-                        "sweep_wall_s": 30.0, "total_stage_wall_s": 25.0, "mean_startup_s": 1.5}}
-    assert "not made in one go" not in "\n".join(report.machine(summary))
+                        "sweep_wall_s": 30.0, "busy_wall_s": 28.0, "total_stage_wall_s": 25.0,
+                        "mean_startup_s": 1.5}}
+    text = "\n".join(report.machine(summary))
+    assert "not made in one go" not in text and "Wall time 28.0 s with at least one train stage running" in text
     summary["cost"]["sweep_wall_s"] = 2 * 24 * 3600.0  # two days between the first run and the last
-    assert "not made in one go" in "\n".join(report.machine(summary))
+    text = "\n".join(report.machine(summary))
+    assert "not made in one go" in text and "Wall time 28.0 s with at least one train stage running" in text
 
 
 def test_the_range_test_section_states_each_rule_against_the_sweep(tmp_path):

@@ -1,10 +1,16 @@
 """The parallel runner's own decisions: shares, workers, threads (its end-to-end runs: test_e2e_parallel.py)."""
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from tools import run_study
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shards_are_disjoint_cover_everything_and_stable():
@@ -50,3 +56,26 @@ def test_progress_line_counts_and_estimates(tmp_path):
     assert line.startswith("2/4 train stages done, 1:30 elapsed, ")
     assert "about 0:45 left" in line  # 60 s a stage x (1 waiting + 1 running / 2) / 2 workers
     assert line.endswith("running: train@0.001-0 (epoch 20)")
+
+
+def test_leftovers_of_a_killed_run_are_removed_before_it_runs_again_and_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runs = tmp_path / "data/runs"
+    runs.mkdir(parents=True)
+    # a run killed while writing its folder (os._exit: no cleanup, as with SIGKILL), and one killed while
+    # replacing an old folder, both through the real writer, so the names are the ones it really leaves
+    killed = ("import os, sys; from pathlib import Path; from stages.lib.atomic import atomic_dir\n"
+              "with atomic_dir(Path(sys.argv[1])) as tmp:\n"
+              "    (tmp / 'results.json').write_text('{}'); os._exit(9)\n")
+    for name in ("0.001-1", "0.001-10"):
+        subprocess.run([sys.executable, "-c", killed, f"data/runs/{name}"], cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, check=False)
+    (runs / ".0.001-1.abc123.old").mkdir()
+    (runs / "0.001-1").mkdir()  # a finished run of another workspace state: DVC's business, not the runner's
+    left = sorted(p.name for p in runs.iterdir())
+    assert len([n for n in left if n.startswith(".0.001-1.") and n.endswith(".tmp")]) == 1, left
+
+    removed = run_study.remove_leftovers("train@0.001-1")
+    assert sorted(p.name for p in removed) == sorted(n for n in left if n.startswith(".0.001-1."))
+    assert sorted(p.name for p in runs.iterdir()) == sorted(["0.001-1"] + [n for n in left if n.startswith(".0.001-10.")])
+    assert run_study.remove_leftovers("train@0.001-1") == []

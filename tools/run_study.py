@@ -17,9 +17,11 @@ default remote is set, every `dvc repro` here runs with --pull, so the machine t
 
 import argparse
 import fcntl
+import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +29,8 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from stages.lib.layout import run_dir
 
 LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
 LOCK_FILE = LOG_DIR / "run_study.lock"
@@ -172,8 +176,27 @@ def _epoch(log: Path | None) -> str:
     return f" (epoch {found[-1].decode()})" if found else ""
 
 
+def remove_leftovers(stage: str) -> list[Path]:
+    """Delete what a killed run of this train stage left beside its folder, before running it again.
+
+    stages/lib/atomic.py writes a run's folder as `.<name>.<random>.tmp` and renames it into place (an old one
+    goes aside as `.<name>.<random>.old`); a stage killed while writing them (SIGKILL, a power loss) leaves them behind.
+    DVC ignores them (.dvcignore), so they cost only disk space, about a run's size each time. Only this runner
+    starts the stage in this workspace (it holds the workspace lock), so nothing else is writing them.
+    """
+    folder = run_dir(stage.removeprefix(TRAIN_PREFIX))
+    found = [p for suffix in (".tmp", ".old") for p in folder.parent.glob(f".{glob.escape(folder.name)}.*{suffix}")]
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return found
+
+
 def start(worker: Worker, stage: str, pull: list[str]) -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(stage)
     worker.stage, worker.started = stage, time.time()
     worker.log = LOG_DIR / f"{stage.replace('@', '_')}.log"
     with open(worker.log, "w") as log:

@@ -281,10 +281,10 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
 
     def described(i: int) -> dict:
         r = lrs.loc[i]
-        return {"lr": float(r["lr"]), "valid_mean": _num(r["valid_mean"]), "valid_ci_low": _num(r["valid_ci_low"]),
-                "valid_ci_high": _num(r["valid_ci_high"]), "test_mean": _num(r["test_mean"]),
+        return {"lr": float(r["lr"]), "valid_mean": json_number(r["valid_mean"]), "valid_ci_low": json_number(r["valid_ci_low"]),
+                "valid_ci_high": json_number(r["valid_ci_high"]), "test_mean": json_number(r["test_mean"]),
                 "learned": learned_seeds(r), "epochs_median": float(r["epochs_median"]),
-                "cost_s": _num(r["cost_median_s"], 1), "train_time_median_s": _num(r["train_time_median_s"], 1)}
+                "cost_s": json_number(r["cost_median_s"], 1), "train_time_median_s": json_number(r["train_time_median_s"], 1)}
 
     edges = learning_edges(lrs["learned_fraction"].tolist(), best)
     learning = {  # None: no such LR in the sweep
@@ -362,10 +362,28 @@ def cost_facts(runs: pd.DataFrame, pooled_sec_per_epoch: float) -> dict:
         started, finished = pd.to_datetime(runs["started_at"]), pd.to_datetime(runs["finished_at"])
         facts |= {
             "sweep_wall_s": round((finished.max() - started.min()).total_seconds(), 1),
+            "busy_wall_s": round(busy_seconds(started, finished), 1),
             "total_stage_wall_s": round(float(runs["stage_wall_s"].sum()), 1),
             "mean_startup_s": round(float(runs["startup_s"].mean()), 3),
         }
     return facts
+
+
+def busy_seconds(started: pd.Series, finished: pd.Series) -> float:
+    """Seconds during which at least one run was training: the union of the runs' intervals.
+
+    Unlike first start to last end, it leaves out pauses in which nothing trained (a study run in shares over
+    several sessions), and counts runs that overlapped (several workers) once.
+    """
+    total, covered_to = 0.0, None
+    for start, end in sorted(zip(started, finished)):
+        if covered_to is None or start > covered_to:
+            total += (end - start).total_seconds()
+            covered_to = end
+        elif end > covered_to:
+            total += (end - covered_to).total_seconds()
+            covered_to = end
+    return total
 
 
 def rounded(table: pd.DataFrame) -> pd.DataFrame:
@@ -377,8 +395,11 @@ def rounded(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _num(value, digits: int = DIGITS):
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), digits)
+def json_number(value, digits: int | None = DIGITS):
+    """A number for a JSON file: None for a missing value (NaN), rounded to digits (None keeps an LR exact)."""
+    if value is None or pd.isna(value):
+        return None
+    return float(value) if digits is None else round(float(value), digits)
 
 
 def _distinct(table: pd.DataFrame, column: str) -> str:

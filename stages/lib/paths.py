@@ -29,6 +29,9 @@ ABLATION_RUNS_CSV = ABLATION_DIR / "runs.csv"  # as the experiment's metrics/run
 ABLATION_CURVES_CSV = ABLATION_DIR / "learning_curves.csv"  # as the experiment's metrics/learning_curves.csv
 ABLATION_EXPERIMENT_JSON = ABLATION_DIR / "experiment.json"  # its name, settings and git ref
 
+# the earlier single-seed sweep (one run per LR, before seeds), kept with the benchmarks; the report compares
+SINGLE_SEED_SWEEP_CSV = Path("bench/results/sweep_fp32.csv")
+
 # plot
 PLOTS_DIR = Path("plots")
 FIGURE_NAMES = ("accuracy_vs_lr.png", "cost_vs_lr.png", "accuracy_vs_cost.png", "learning_curves.png",

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-DIGITS = 6
+from stages.lib.analysis import json_number
 
 SCORE_COLUMNS = ["seed", "rule", "suggested_lr", "grid_lr", "outside_grid", "decades_to_best",
                  "decades_to_tradeoff", "in_best_range", "valid_acc", "test_acc", "learned", "lr_valid_mean",
@@ -75,27 +75,22 @@ def rule_summary(scores: pd.DataFrame, summary: dict) -> dict[str, dict]:
         with_run = given[given["valid_acc"].notna()]
         out[rule] = {
             "seeds": len(group), "suggested": len(given),
-            "suggested_lr_median": _num(10 ** np.median(logs), None) if len(logs) else None,
-            "suggested_lr_min": _num(given["suggested_lr"].min(), None) if len(given) else None,
-            "suggested_lr_max": _num(given["suggested_lr"].max(), None) if len(given) else None,
-            "spread_decades": _num(logs.max() - logs.min(), 3) if len(logs) else None,
+            "suggested_lr_median": json_number(10 ** np.median(logs), None) if len(logs) else None,
+            "suggested_lr_min": json_number(given["suggested_lr"].min(), None) if len(given) else None,
+            "suggested_lr_max": json_number(given["suggested_lr"].max(), None) if len(given) else None,
+            "spread_decades": json_number(logs.max() - logs.min(), 3) if len(logs) else None,
             "in_best_range": int(given["in_best_range"].astype(bool).sum()),
-            "decades_to_best_median": _num(given["decades_to_best"].median(), 3),
-            "decades_to_tradeoff_median": _num(given["decades_to_tradeoff"].median(), 3),
+            "decades_to_best_median": json_number(given["decades_to_best"].median(), 3),
+            "decades_to_tradeoff_median": json_number(given["decades_to_tradeoff"].median(), 3),
             "learned": int(with_run["learned"].astype(bool).sum()), "runs": len(with_run),
-            "valid_acc_mean": _num(with_run["valid_acc"].mean()),
-            "valid_acc_min": _num(with_run["valid_acc"].min()),
-            "gap_to_best_mean": _num(best_mean - with_run["valid_acc"].mean()) if len(with_run) else None,
-            "test_acc_mean": _num(with_run["test_acc"].mean()),
-            "range_test_epochs_mean": _num(group["range_test_epochs"].mean(), 2),
-            "total_epochs_mean": _num(with_run["total_epochs"].mean(), 1),
-            "sweep_epochs_mean": _num(group["sweep_epochs"].mean(), 1),
+            "valid_acc_mean": json_number(with_run["valid_acc"].mean()),
+            "valid_acc_min": json_number(with_run["valid_acc"].min()),
+            "gap_to_best_mean": json_number(best_mean - with_run["valid_acc"].mean()) if len(with_run) else None,
+            "test_acc_mean": json_number(with_run["test_acc"].mean()),
+            "range_test_epochs_mean": json_number(group["range_test_epochs"].mean(), 2),
+            "total_epochs_mean": json_number(with_run["total_epochs"].mean(), 1),
+            "sweep_epochs_mean": json_number(group["sweep_epochs"].mean(), 1),
         }
     return out
 
 
-def _num(value, digits: int | None = DIGITS):
-    """A JSON number (None for NaN); digits=None keeps an LR exact."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return None
-    return float(value) if digits is None else round(float(value), digits)

@@ -1,9 +1,10 @@
 """Stage plot: the sweep's figures as PNGs in plots/, readable without DVC.
 
-accuracy_vs_lr (every seed, the mean and its 95 % interval), cost_vs_lr (epochs to early stopping and
-to the target accuracy, in pooled seconds too), accuracy_vs_cost (the Pareto view on means) and
-learning_curves (validation accuracy per epoch, one line per run), lr_find (the LR range test's smoothed
-loss per seed, each rule's suggestions, over the sweep's best range).
+accuracy_vs_lr (every seed, the mean and its 95 % interval; beside it, zoomed on the best range where the choice
+is made), cost_vs_lr (epochs to early stopping and to the target accuracy, in pooled seconds too),
+accuracy_vs_cost (the Pareto view on means), learning_curves (validation accuracy per epoch, a line per run, a
+panel per decade of LR), lr_find (the LR range test's smoothed loss per seed, each rule's suggestions, over the
+sweep's best range). Each pick is labelled with its LR; seeds that did not learn are drawn hollow or dashed.
 """
 
 import json
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
 from stages.lib import atomic
 from stages.lib.cli import clear_errors
@@ -23,6 +24,8 @@ from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_F
                               RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
 
 FIGSIZE = (8, 5.5)
+WIDE_FIGSIZE = (13, 5.5)
+PICK_STYLE = {"best": ("tab:green", "--"), "trade-off": ("tab:red", ":"), "fastest to target": ("tab:brown", "-.")}
 
 
 def _lr_axis(ax) -> None:
@@ -31,11 +34,24 @@ def _lr_axis(ax) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
+def named_picks(summary: dict) -> dict[str, float]:
+    """{label: LR} of the conclusions that name one LR; LRs named twice get one label ("best, fastest to target")."""
+    named = {}
+    for label, pick in (("best", summary["best"]), ("trade-off", summary["tradeoff"]),
+                        ("fastest to target", summary["time_to_target"])):
+        if pick and pick.get("lr") is not None:
+            named.setdefault(pick["lr"], []).append(label)
+    return {", ".join(labels): lr for lr, labels in named.items()}
+
+
 def _mark_picks(ax, summary: dict) -> None:
-    best, tradeoff = summary["best"], summary["tradeoff"]
-    ax.axvline(best["lr"], color="tab:green", ls="--", lw=1, label=f"best LR {best['lr']:g}")
-    if tradeoff:
-        ax.axvline(tradeoff["lr"], color="tab:red", ls=":", lw=1.5, label=f"trade-off LR {tradeoff['lr']:g}")
+    """A vertical line per pick, labelled with its LR at the top of the axes (and in the legend)."""
+    for i, (label, lr) in enumerate(named_picks(summary).items()):
+        color, style = PICK_STYLE[label.split(", ")[0]]
+        ax.axvline(lr, color=color, ls=style, lw=1.5, label=f"{label}: LR {lr:g}")
+        ax.annotate(f"{label}\n{lr:g}", xy=(lr, 1), xycoords=("data", "axes fraction"), xytext=(3, -4 - 24 * i),
+                    textcoords="offset points", ha="left", va="top", fontsize=7, color=color,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 def _seeds_label(summary: dict) -> str:
@@ -50,35 +66,81 @@ def _shade_best_range(ax, summary: dict, label: str) -> None:
                    label=f"{label} ({r['low_lr']:g} – {r['high_lr']:g})")
 
 
-def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+def _seed_points(ax, runs: pd.DataFrame, column: str, color: str, label: str) -> None:
+    """Every run: filled where it learned, hollow where it stayed at the chance level."""
+    learned = runs["learned"].astype(str) == "True"
+    ax.scatter(runs.loc[learned, "lr"], runs.loc[learned, column], s=12, color=color, alpha=0.45, zorder=3,
+               label=f"{label}, each seed that learned")
+    if (~learned).any():
+        ax.scatter(runs.loc[~learned, "lr"], runs.loc[~learned, column], s=16, facecolors="none", edgecolors=color,
+                   alpha=0.8, lw=0.8, zorder=3, label=f"{label}, each seed that did not learn")
+
+
+def decision_window(lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
+    """The LRs where the choice is made: the best range and one grid step either side (the best LR alone and its
+    neighbours when there is no range)."""
+    if summary["best_range"]:
+        low, high = summary["best_range"]["low_lr"], summary["best_range"]["high_lr"]
+    else:
+        low = high = summary["best"]["lr"]
+    inside = lrs.index[(lrs["lr"] >= low) & (lrs["lr"] <= high)]
+    first, last = max(inside.min() - 1, 0), min(inside.max() + 1, len(lrs) - 1)
+    return lrs.loc[first:last]
+
+
+def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, legend: bool) -> None:
     if summary["best_range"]:
         _shade_best_range(ax, summary, f"best range: mean within {summary['best_range']['tolerance']:g} of the best")
-    ax.scatter(runs["lr"], runs["best_valid_acc"], s=10, color="tab:blue", alpha=0.35, zorder=3,
-               label="validation, each seed")
+    _seed_points(ax, runs, "best_valid_acc", "tab:blue", "validation")
     ax.fill_between(lrs["lr"], lrs["valid_ci_low"], lrs["valid_ci_high"], color="tab:blue", alpha=0.25, lw=0,
                     label=f"{100 * summary['sweep']['confidence']:g}% interval of the mean (bootstrap)")
     ax.plot(lrs["lr"], lrs["valid_mean"], "o-", ms=3, color="tab:blue", label=f"validation, mean of {_seeds_label(summary)}")
     ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
-    chance = summary["learning"]["chance_level"]
-    ax.axhline(chance, color="grey", lw=1, label=f"chance level {chance:g}")
     _mark_picks(ax, summary)
     _lr_axis(ax)
-    ax.set_ylabel("best validation accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.set_title("Accuracy by learning rate")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8)
+    if legend:
+        chance = summary["learning"]["chance_level"]
+        ax.axhline(chance, color="grey", lw=1, label=f"chance level {chance:g}")
+
+
+def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
+    """Left: every LR on a 0-1 scale; right: zoomed on the best range and its neighbours, where the choice is made."""
+    fig, (whole, zoom) = plt.subplots(1, 2, figsize=WIDE_FIGSIZE, gridspec_kw={"width_ratios": [1, 1]})
+    _accuracy_panel(whole, runs, lrs, summary, legend=True)
+    whole.set_ylabel("best validation accuracy")
+    whole.set_ylim(0, 1.02)
+    whole.set_title("Every learning rate")
+    window = decision_window(lrs, summary)
+    near = runs[runs["lr"].isin(window["lr"])]
+    _accuracy_panel(zoom, near, window, summary, legend=False)
+    # the y range of the LRs inside the best range (a neighbour far below it is cut off: the left panel shows it)
+    inside = window[window["lr"].between(summary["best_range"]["low_lr"], summary["best_range"]["high_lr"])] \
+        if summary["best_range"] else window
+    low = pd.concat([inside["valid_ci_low"], inside["valid_mean"], inside["test_mean"]]).min()
+    high = max(near["best_valid_acc"].max(), inside["test_mean"].max())
+    span = max(high - low, 0.002)
+    zoom.set_ylim(low - 0.15 * span, high + 0.45 * span)  # room at the top for the picks' labels
+    zoom.set_xlim(window["lr"].min() / 1.15, window["lr"].max() * 1.15)
+    zoom.set_ylabel("best validation accuracy (zoomed)")
+    zoom.set_title("Zoomed: the best range and one LR either side")
+    fig.suptitle(f"Accuracy by learning rate ({_seeds_label(summary)} per LR)")
+    zoom.xaxis.set_major_locator(FixedLocator(window["lr"].tolist()[::2]))  # the grid's own LRs, every other one
+    zoom.xaxis.set_major_formatter(FuncFormatter(lambda lr, _: f"{lr:g}"))
+    zoom.xaxis.set_minor_formatter(NullFormatter())
+    zoom.tick_params(axis="x", labelrotation=30, labelsize=8)
+    handles, labels = whole.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3, fontsize=8)
     return fig
 
 
 def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.scatter(runs["lr"], runs["epochs"], s=10, color="tab:purple", alpha=0.35, label="epochs to early stopping, each seed")
+    _seed_points(ax, runs, "epochs", "tab:purple", "epochs to early stopping")
     ax.plot(lrs["lr"], lrs["epochs_median"], "o-", ms=3, color="tab:purple", label="epochs to early stopping, median")
     if summary["time_to_target"]:
         target = summary["time_to_target"]["target_valid_acc"]
         ax.plot(lrs["lr"], lrs["epochs_to_target_median"], "s--", ms=3, color="tab:brown",
-                label=f"epochs to reach {target:.4f} (best mean - tolerance), median; gaps: not reached")
+                label=f"epochs to reach {target:.4f} (best mean - tolerance), median; no point: not reached")
     _mark_picks(ax, summary)
     _lr_axis(ax)
     ax.set_yscale("log")
@@ -104,40 +166,77 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     ax.errorbar(learned["cost_median_s"], learned["valid_mean"],
                 yerr=[learned["valid_mean"] - learned["valid_ci_low"], learned["valid_ci_high"] - learned["valid_mean"]],
                 fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)
-    points = ax.scatter(learned["cost_median_s"], learned["valid_mean"], c=learned["log10_lr"], cmap="viridis", s=25,
-                        zorder=3)
-    fig.colorbar(points, ax=ax, label="log10(learning rate)")
-    front = learned[learned["pareto"]].sort_values("cost_median_s")
+    norm = Normalize(learned["log10_lr"].min(), learned["log10_lr"].max() + (1e-9 if learned["log10_lr"].nunique() == 1 else 0))
+    every = learned["learned_fraction"] >= 1
+    points = ax.scatter(learned.loc[every, "cost_median_s"], learned.loc[every, "valid_mean"],
+                        c=learned.loc[every, "log10_lr"], cmap="viridis", norm=norm, s=25, zorder=3,
+                        label="LR where every seed learned")
+    if (~every).any():
+        ax.scatter(learned.loc[~every, "cost_median_s"], learned.loc[~every, "valid_mean"], s=30, facecolors="none",
+                   edgecolors=plt.cm.viridis(norm(learned.loc[~every, "log10_lr"])), lw=1.2, zorder=3,
+                   label="LR where only some seeds learned (mean over all)")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="log10(learning rate)")
+    front = learned[learned["pareto"].astype(str) == "True"].sort_values("cost_median_s")
     ax.step(front["cost_median_s"], front["valid_mean"], where="post", color="black", lw=1, label="Pareto front (means)")
-    if summary["tradeoff"]:
-        pick = summary["tradeoff"]
-        ax.scatter([pick["cost_s"]], [pick["valid_mean"]], s=160, facecolors="none", edgecolors="tab:red", lw=2,
-                   zorder=4, label=f"trade-off pick: LR {pick['lr']:g}")
+    by_lr = learned.set_index("lr")
+    for i, (label, lr) in enumerate(named_picks(summary).items()):
+        if lr not in by_lr.index:
+            continue
+        # the pick's own row of the table, so the ring sits on its point whatever the axis range
+        x, y = by_lr.loc[lr, "cost_median_s"], by_lr.loc[lr, "valid_mean"]
+        color = PICK_STYLE[label.split(", ")[0]][0]
+        ax.scatter([x], [y], s=160 + 90 * i, facecolors="none", edgecolors=color, lw=2, zorder=4,
+                   label=f"{label}: LR {lr:g}")
+        ax.annotate(f"{label}: {lr:g}", xy=(x, y), xytext=(8, -14 - 11 * i), textcoords="offset points", fontsize=7,
+                    color=color)
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 10, 20, 50, 100 ...
-    ax.xaxis.set_major_formatter(ScalarFormatter())  # 100, not 10^2; no crowded minor labels
+    formatter = ScalarFormatter(useOffset=False)  # 100, not 10^2 and no offset when every cost is the same
+    ax.xaxis.set_major_formatter(formatter)
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("median cost to early stopping (s, log scale; epochs x pooled s/epoch)")
     ax.set_ylabel("mean best validation accuracy")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title(f"Accuracy against cost, LRs that learned ({_seeds_label(summary)}; bars: interval of the mean)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"Accuracy against cost, every LR where a seed learned ({_seeds_label(summary)}; bars: interval)",
+                 fontsize=10)
+    ax.legend(loc="lower right", fontsize=7)
     return fig
 
 
-def learning_curves(curves: pd.DataFrame):
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    norm = Normalize(curves["log10_lr"].min(), curves["log10_lr"].max() + (1e-9 if curves["log10_lr"].nunique() == 1 else 0))
-    for _, curve in curves.groupby(["lr", "seed"]):
-        ax.plot(curve["epoch"], curve["valid_acc"], color=plt.cm.viridis(norm(curve["log10_lr"].iloc[0])), lw=0.8,
-                alpha=0.6)
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="log10(learning rate)")
-    ax.set_xscale("log")
-    ax.set_xlabel("epoch (log scale)")
-    ax.set_ylabel("validation accuracy")
-    ax.set_ylim(0, 1.02)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.set_title("Learning curves: validation accuracy per epoch, one line per run")
+def learning_curves(curves: pd.DataFrame, summary: dict):
+    """One panel per decade of LR (1e-6 to 1e-5, ...), a line per run coloured by its LR in the decade; runs that
+    never rose above the chance level dashed."""
+    decades = np.floor(curves["log10_lr"] + 1e-9).astype(int)
+    panels = sorted(decades.unique())
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(13, 3.6 * rows), sharey=True, squeeze=False)
+    chance = summary["learning"]["chance_level"]
+    roles = {lr: label for label, lr in named_picks(summary).items()}
+    for ax, decade in zip(axes.flat, panels):
+        in_decade = curves[decades == decade]
+        lrs = sorted(in_decade["lr"].unique())
+        colors = plt.cm.viridis(np.linspace(0, 0.9, len(lrs)))
+        for lr, color in zip(lrs, colors):
+            picked = lr in roles  # a pick's runs drawn thicker, its role in the legend
+            for k, (_, run) in enumerate(in_decade[in_decade["lr"] == lr].groupby("seed")):
+                ax.plot(run["epoch"], run["valid_acc"], color=color, lw=2.0 if picked else 0.9, alpha=0.75,
+                        ls="-" if run["valid_acc"].max() > chance else "--", zorder=3 if picked else 2,
+                        label=(f"{lr:g} ({roles[lr]})" if picked else f"{lr:g}") if k == 0 else None)
+        ax.axhline(chance, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_title(f"LR 1e{decade} to 1e{decade + 1}", fontsize=9)
+        ax.legend(title="LR", fontsize=7, title_fontsize=7, loc="lower right")
+    for ax in axes.flat[len(panels):]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch (log scale)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("validation accuracy")
+    fig.suptitle(f"Learning curves: validation accuracy per epoch, a line per run (thick: the picks; dashed: never "
+                 f"above the chance level {chance:g}, grey line)")
     return fig
 
 
@@ -176,7 +275,7 @@ def lr_find(curves: pd.DataFrame, suggestions: pd.DataFrame, summary: dict):
 def save(fig, path) -> None:
     fig.tight_layout()
     with atomic.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")  # "tight": a figure legend below the axes
     plt.close(fig)
 
 
@@ -185,7 +284,7 @@ def main() -> None:
     summary = json.loads(SUMMARY_JSON.read_text())
     range_test, suggestions = pd.read_csv(LR_FIND_CURVES_CSV), pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
-               learning_curves(curves), lr_find(range_test, suggestions, summary)]
+               learning_curves(curves, summary), lr_find(range_test, suggestions, summary)]
     assert len(figures) == len(FIGURE_NAMES)
     for name, fig in zip(FIGURE_NAMES, figures):
         save(fig, PLOTS_DIR / name)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.lib import layout, paths
+from stages.lib import answer, layout, paths
 from stages.lib.mnist import RAW_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +64,9 @@ def test_output_paths_are_the_ones_the_code_names():
     assert outs(STAGES["model_summary"]) == {str(paths.MODEL_SUMMARY_FILE)}
     assert outs(STAGES["train"]) == {f"{layout.RUNS_DIR}/${{key}}"}
     assert outs(STAGES["aggregate"]) == {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV,
-                                                          paths.PER_LR_DIR)}
-    assert outs(STAGES["aggregate"], "metrics") == {str(paths.SUMMARY_JSON)}
+                                                          paths.PER_LR_DIR, paths.SUMMARY_JSON)}
+    assert outs(STAGES["answer"], "metrics") == {str(answer.ANSWER_JSON)}
+    assert all("metrics" not in stage for name, stage in STAGES.items() if name != "answer")  # one metrics file
     assert outs(STAGES["plot"]) == {str(paths.PLOTS_DIR / name) for name in paths.FIGURE_NAMES}
     assert outs(STAGES["report"]) == {str(paths.REPORT)}
 

@@ -2,11 +2,12 @@
 
 import json
 import re
+import shlex
 
 import pytest
 
 from stages.lib.paths import FIGURE_NAMES
-from tests.pipeline import dvc, make_repo, read_csv, run, set_params
+from tests.pipeline import REPO_ROOT, dvc, make_repo, read_csv, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +32,7 @@ def repo(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("lr-sweep"))
     set_params(repo, **TINY)
     first = dvc(repo, "repro")
-    assert {"download", "split", *TRAIN_STAGES, "aggregate", "lr_find", "score_lr_find", "plot", "report"} <= set(
+    assert {"download", "split", *TRAIN_STAGES, "aggregate", "answer", "lr_find", "score_lr_find", "plot", "report"} <= set(
         stages_run(first))
     return repo
 
@@ -84,7 +85,7 @@ def test_report_states_the_conclusions_with_intervals(repo):
 
 def test_metrics_and_plots_commands(repo):
     metrics = dvc(repo, "metrics", "show").stdout
-    assert "metrics/summary.json" in metrics and "best.lr" in metrics and "metrics/per_lr" not in metrics
+    assert "metrics/answer.json" in metrics and "best_lr" in metrics and "metrics/per_lr" not in metrics
     per_lr = dvc(repo, "metrics", "show", "metrics/per_lr").stdout.splitlines()
     assert [line.split()[0] for line in per_lr[1:]] == [
         "metrics/per_lr/01_1e-06.json", "metrics/per_lr/02_0.001.json", "metrics/per_lr/03_0.01.json"]
@@ -121,14 +122,15 @@ def test_the_lr_range_test_runs_per_seed_and_is_judged_against_the_sweep(repo):
 def test_changing_one_lr_or_adding_a_seed_reruns_only_what_depends_on_it(repo):
     set_params(repo, **{"sweep.lrs": [1.0e-06, 0.001, 0.003]})
     assert sorted(stages_run(dvc(repo, "repro"))) == sorted(
-        ["train@0.003-0", "train@0.003-1", "aggregate", "score_lr_find", "plot", "report"])  # not lr_find
+        ["train@0.003-0", "train@0.003-1", "aggregate", "answer", "score_lr_find", "plot", "report"])  # not lr_find
     # the old 0.01 runs are still on disk, but the tables hold only the runs params.yaml names
     assert (repo / "data/runs/0.01-0/results.json").exists()
     assert [r["lr"] for r in read_csv(repo / "metrics/sweep.csv")] == ["1e-06", "0.001", "0.003"]
 
     set_params(repo, **{"sweep.seeds": [0, 1, 2]})
     assert sorted(stages_run(dvc(repo, "repro"))) == sorted(
-        ["train@1e-06-2", "train@0.001-2", "train@0.003-2", "aggregate", "lr_find", "score_lr_find", "plot", "report"])
+        ["train@1e-06-2", "train@0.001-2", "train@0.003-2", "aggregate", "answer", "lr_find", "score_lr_find", "plot",
+         "report"])
     assert {r["seeds"] for r in read_csv(repo / "metrics/sweep.csv")} == {"3"}
     assert "up to date" in dvc(repo, "status").stdout
 
@@ -145,14 +147,55 @@ def test_a_parameter_round_trip_retrains_nothing(repo):
 
     back = dvc(repo, "exp", "run", "-n", "patience2-again", "-S", "train.patience=2")
     assert [s for s in stages_run(back) if s.startswith("train@")] == []
-    assert sorted(stages_restored(back)) == sorted(trained)
+    assert sorted(s for s in stages_restored(back) if s.startswith("train@")) == sorted(trained)
     after = read_csv(repo / "metrics/runs.csv")
     same = ("lr", "seed", "best_valid_acc", "test_acc", "epochs", "best_epoch", "train_time_s", "started_at")
     assert [{k: r[k] for k in same} for r in after] == [{k: r[k] for k in same} for r in before]
 
     shown = dvc(repo, "exp", "show", "--no-pager", "--csv").stdout
-    assert "patience1" in shown and "best.lr" in shown and "train.patience" in shown
+    assert "patience1" in shown and "best_lr" in shown and "train.patience" in shown
     assert "metrics/per_lr" not in shown  # per-LR values stay out of `dvc exp show`
     # ... and `dvc metrics diff` compares them LR by LR between two experiments
     diff = dvc(repo, "metrics", "diff", "--all", "patience1", "patience2-again", "--targets", "metrics/per_lr").stdout
     assert re.search(r"metrics/per_lr/\d+_0\.001\.json\s+epochs", diff), diff
+
+
+def readme_exp_show_commands() -> list[tuple[list[str], int]]:
+    """Every distinct `dvc exp show` command in README's bash blocks, with the narrowest terminal README says it
+    fits: 100 where a comment line above one of its copies says "(100 columns)", else 160."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    widths, comment = {}, ""
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        for line in block.splitlines():
+            line = line.strip()
+            if line.startswith("#"):
+                comment = line
+            elif line.startswith("dvc exp show"):
+                command = tuple(shlex.split(line, comments=True))
+                widths[command] = min(widths.get(command, 160), 100 if "(100 columns)" in comment else 160)
+                comment = ""
+    return [(list(command), width) for command, width in widths.items()]
+
+
+def test_readmes_exp_show_commands_draw_every_column_they_keep(repo):
+    """After an experiment that changes what README's demo changes (set sizes, the cap, seeds, LRs), each
+    `dvc exp show` command in README draws all its columns (DVC drops the ones that do not fit with '…'),
+    parameters included, in 160 columns and, where README says so, in 100."""
+    dvc(repo, "exp", "run", "-n", "demo-like", "-S", "data.train_size=200", "-S", "data.valid_size=200",
+        "-S", "train.max_epochs=3", "-S", "sweep.seeds=[0]", "-S", "sweep.lrs=[0.001,0.01]")
+    commands = readme_exp_show_commands()
+    assert len(commands) >= 2 and {width for _, width in commands} == {100, 160}, commands
+    changed = {"data.train_size", "data.valid_size", "train.max_epochs", "sweep.seeds"}
+    for command, narrowest in commands:
+        for columns in (100, 160):
+            if columns < narrowest:
+                continue
+            shown = dvc(repo, *command[1:], "--no-pager", extra_env={"COLUMNS": str(columns)}).stdout
+            lines = [line for line in shown.splitlines() if line.strip()]
+            assert "…" not in shown and max(map(len, lines)) <= columns, f"{command} at {columns}:\n{shown}"
+            header = lines[1].split()
+            assert "Experiment" in header and "demo-like" in shown, shown
+            if "--only-changed" in command:  # the parameters the experiment changed are all there
+                assert changed <= set(header), (command, header)
+            if "[a-z_]+$" not in " ".join(command):  # every command but the parameters-only one shows the answer
+                assert "best_lr" in header, (command, header)

@@ -320,7 +320,7 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
             print("run_study: dvc push --run-cache ...", file=sys.stderr, flush=True)
             dvc("push", "--run-cache", *stages, capture=False)
         return
-    dvc("repro", *pull, capture=False)  # aggregate, lr_find, score_lr_find, plot, report
+    dvc("repro", *pull, capture=False)  # aggregate, answer, lr_find, score_lr_find, plot, report
 
 
 if __name__ == "__main__":

@@ -1,0 +1,26 @@
+"""Stage answer: the study's answer in one short row, metrics/answer.json, from the aggregate's conclusions.
+
+The file `dvc metrics show`, `dvc metrics diff` and `dvc exp show` print: the best LR with its accuracy and
+epochs, the best range, the trade-off LR, the LR fastest to the target and the learning edges, every LR as
+exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/summary.json.
+"""
+
+import json
+import sys
+
+from stages.lib import answer, atomic
+from stages.lib.cli import clear_errors
+from stages.lib.answer import ANSWER_JSON
+from stages.lib.paths import SUMMARY_JSON
+
+
+def main() -> None:
+    row = answer.answer_row(json.loads(SUMMARY_JSON.read_text()))
+    atomic.write_json(ANSWER_JSON, row)
+    print(f"answer: best lr {row['best_lr']}, best range {row['best_range']}, trade-off lr {row['tradeoff_lr']}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    with clear_errors("answer"):
+        main()

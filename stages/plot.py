@@ -83,12 +83,11 @@ def decision_window(lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
         low, high = summary["best_range"]["low_lr"], summary["best_range"]["high_lr"]
     else:
         low = high = summary["best"]["lr"]
-    inside = lrs.index[(lrs["lr"] >= low) & (lrs["lr"] <= high)]
-    first, last = max(inside.min() - 1, 0), min(inside.max() + 1, len(lrs) - 1)
-    return lrs.loc[first:last]
+    inside = np.flatnonzero(lrs["lr"].between(low, high))
+    return lrs.iloc[max(inside.min() - 1, 0):inside.max() + 2]
 
 
-def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, legend: bool) -> None:
+def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, chance_line: bool) -> None:
     if summary["best_range"]:
         _shade_best_range(ax, summary, f"best range: mean within {summary['best_range']['tolerance']:g} of the best")
     _seed_points(ax, runs, "best_valid_acc", "tab:blue", "validation")
@@ -98,7 +97,7 @@ def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, le
     ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
     _mark_picks(ax, summary)
     _lr_axis(ax)
-    if legend:
+    if chance_line:
         chance = summary["learning"]["chance_level"]
         ax.axhline(chance, color="grey", lw=1, label=f"chance level {chance:g}")
 
@@ -106,13 +105,13 @@ def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, le
 def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     """Left: every LR on a 0-1 scale; right: zoomed on the best range and its neighbours, where the choice is made."""
     fig, (whole, zoom) = plt.subplots(1, 2, figsize=WIDE_FIGSIZE, gridspec_kw={"width_ratios": [1, 1]})
-    _accuracy_panel(whole, runs, lrs, summary, legend=True)
+    _accuracy_panel(whole, runs, lrs, summary, chance_line=True)
     whole.set_ylabel("best validation accuracy")
     whole.set_ylim(0, 1.02)
     whole.set_title("Every learning rate")
     window = decision_window(lrs, summary)
     near = runs[runs["lr"].isin(window["lr"])]
-    _accuracy_panel(zoom, near, window, summary, legend=False)
+    _accuracy_panel(zoom, near, window, summary, chance_line=False)
     # the y range of the LRs inside the best range (a neighbour far below it is cut off: the left panel shows it)
     inside = window[window["lr"].between(summary["best_range"]["low_lr"], summary["best_range"]["high_lr"])] \
         if summary["best_range"] else window
@@ -168,9 +167,8 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
                 fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)
     norm = Normalize(learned["log10_lr"].min(), learned["log10_lr"].max() + (1e-9 if learned["log10_lr"].nunique() == 1 else 0))
     every = learned["learned_fraction"] >= 1
-    points = ax.scatter(learned.loc[every, "cost_median_s"], learned.loc[every, "valid_mean"],
-                        c=learned.loc[every, "log10_lr"], cmap="viridis", norm=norm, s=25, zorder=3,
-                        label="LR where every seed learned")
+    ax.scatter(learned.loc[every, "cost_median_s"], learned.loc[every, "valid_mean"], c=learned.loc[every, "log10_lr"],
+               cmap="viridis", norm=norm, s=25, zorder=3, label="LR where every seed learned")
     if (~every).any():
         ax.scatter(learned.loc[~every, "cost_median_s"], learned.loc[~every, "valid_mean"], s=30, facecolors="none",
                    edgecolors=plt.cm.viridis(norm(learned.loc[~every, "log10_lr"])), lw=1.2, zorder=3,
@@ -191,8 +189,8 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
                     color=color)
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 10, 20, 50, 100 ...
-    formatter = ScalarFormatter(useOffset=False)  # 100, not 10^2 and no offset when every cost is the same
-    ax.xaxis.set_major_formatter(formatter)
+    # 100, not 10^2; and no offset (+1e1) when every LR costs the same, as in a short demo
+    ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("median cost to early stopping (s, log scale; epochs x pooled s/epoch)")
     ax.set_ylabel("mean best validation accuracy")

@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 # Stage commands in dvc.yaml call `python`: make it the venv's.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-# make run JOBS=N: N train stages at a time (auto: one per core, or one per GPU; 1: one after another).
+# make run JOBS=N: N train stages at a time (auto: one per usable CPU, or one per GPU; 1: one after another).
 # make shard SHARD=I/N: this machine's share of the train stages, pushed to the default DVC remote.
 JOBS ?= auto
 SHARD ?=

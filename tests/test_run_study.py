@@ -1,6 +1,7 @@
 """The parallel runner's own decisions: shares, workers, threads (its end-to-end runs: test_e2e_parallel.py)."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -79,3 +80,75 @@ def test_leftovers_of_a_killed_run_are_removed_before_it_runs_again_and_nothing_
     assert sorted(p.name for p in removed) == sorted(n for n in left if n.startswith(".0.001-1."))
     assert sorted(p.name for p in runs.iterdir()) == sorted(["0.001-1"] + [n for n in left if n.startswith(".0.001-10.")])
     assert run_study.remove_leftovers("train@0.001-1") == []
+
+
+@pytest.mark.parametrize("jobs", ["²", "٣", "300000000", "257", "-1", "1.5", ""])
+def test_jobs_beyond_a_whole_number_up_to_the_bound_are_refused_before_anything_starts(jobs):
+    with pytest.raises(SystemExit, match=f"JOBS must be a whole number from 1 to {run_study.MAX_JOBS}, or auto"):
+        run_study.plan_workers(jobs, cores=2, gpus=0)
+
+
+def test_auto_counts_the_cpus_this_process_may_use_not_the_nodes(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))  # a 64-core node
+    monkeypatch.setattr(run_study, "CGROUP_V2_CPU_MAX", tmp_path / "none")
+    monkeypatch.setattr(run_study, "CGROUP_V1_CPU", tmp_path / "none")
+    assert run_study.usable_cpus({}) == 64
+    assert run_study.usable_cpus({"SLURM_CPUS_PER_TASK": "8"}) == 8  # the task's grant
+    assert run_study.usable_cpus({"SLURM_CPUS_PER_TASK": "junk"}) == 64
+    limit = tmp_path / "cpu.max"
+    monkeypatch.setattr(run_study, "CGROUP_V2_CPU_MAX", limit)
+    limit.write_text("150000 100000\n")  # a container limited to 1.5 CPUs
+    assert run_study.usable_cpus({}) == 1
+    limit.write_text("max 100000\n")
+    assert run_study.usable_cpus({}) == 64
+    v1 = tmp_path / "v1"
+    v1.mkdir()
+    (v1 / "cpu.cfs_quota_us").write_text("400000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert run_study.cgroup_cpu_limit(tmp_path / "none", v1) == 4
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})  # taskset -c 0
+    assert run_study.usable_cpus({"SLURM_CPUS_PER_TASK": "8"}) == 1
+    workers, envs = run_study.plan_workers("auto", run_study.usable_cpus({}), gpus=0)
+    assert workers == 1 and envs[0]["OMP_NUM_THREADS"] == "1"
+
+
+def test_a_work_tree_it_cannot_write_gives_one_clear_line(tmp_path, monkeypatch):
+    # root may write anywhere, so the tree is made unwritable another way: a file where the log folder would go
+    (tmp_path / "blocked").write_text("")
+    monkeypatch.setattr(run_study, "LOG_DIR", tmp_path / "blocked/run_study")
+    monkeypatch.setattr(run_study, "LOCK_FILE", tmp_path / "blocked/run_study/run_study.lock")
+    with pytest.raises(SystemExit, match=r"cannot write .*run_study.lock \(Not a directory\); .* must be writable"):
+        run_study.hold_lock()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGHUP", "SIGTERM"])
+def test_a_closed_terminal_or_a_schedulers_stop_is_handled_like_ctrl_c(tmp_path, signal_name):
+    """The runner turns the signal into its Ctrl-C path (stop the workers, say how to resume) instead of dying
+    and leaving its workers to train on as orphans."""
+    script = ("import sys, time; from tools import run_study\n"
+              "def study(*args):\n    print('ready', flush=True); time.sleep(60)\n"
+              "run_study.study = study\nrun_study.main(['--jobs', '1'])\n")
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert process.stdout.readline().strip() == "ready"
+    process.send_signal(getattr(signal, signal_name))
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted; run the same command again to resume" in err, err
+
+
+def test_a_share_to_push_needs_a_remote_and_a_folder_remote_must_be_there(tmp_path):
+    with pytest.raises(SystemExit, match="--push \\(make shard\\) needs a default DVC remote"):
+        run_study.check_remote(None, None, push=True)
+    with pytest.raises(SystemExit, match="is the folder /mnt/not-mounted/lr-sweep, which does not exist here"):
+        run_study.check_remote("shared", "/mnt/not-mounted/lr-sweep", push=False)
+    with pytest.raises(SystemExit, match="does not exist here"):
+        run_study.check_remote("shared", "file:///mnt/not-mounted/lr-sweep", push=True)
+    run_study.check_remote("shared", str(tmp_path), push=True)  # there: fine
+    run_study.check_remote("s3", "s3://bucket/lr-sweep", push=True)  # DVC reaches it itself
+    run_study.check_remote(None, None, push=False)  # no remote, no push: everything trains here
+
+
+def test_the_first_push_may_create_the_remote_folder_in_a_mounted_one(tmp_path):
+    run_study.check_remote("shared", str(tmp_path / "lr-sweep"), push=True)  # DVC creates lr-sweep/
+    with pytest.raises(SystemExit, match="does not exist here"):  # the assembler would pull nothing from it
+        run_study.check_remote("shared", str(tmp_path / "lr-sweep"), push=False)

@@ -37,6 +37,9 @@ LOCK_FILE = LOG_DIR / "run_study.lock"
 TRAIN_PREFIX = "train@"
 UPSTREAM = ("download", "split", "model_summary")
 STOP_GRACE_S = 20  # after Ctrl-C, how long a worker may take to stop before it is killed
+MAX_JOBS = 256  # more workers than this is a typo, not a machine (each holds about 0.7 GB)
+CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # "max 100000", or "<quota> <period>" in microseconds
+CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")  # cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us
 
 
 def dvc(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
@@ -77,6 +80,32 @@ def parse_shard(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def cgroup_cpu_limit(v2: Path | None = None, v1: Path | None = None) -> int | None:
+    """Whole CPUs a cgroup quota grants this process (a container's or a scheduler's limit), or None if none."""
+    v2, v1 = v2 or CGROUP_V2_CPU_MAX, v1 or CGROUP_V1_CPU
+    try:
+        quota, period = v2.read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota, period = (v1 / "cpu.cfs_quota_us").read_text().strip(), (v1 / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    if quota in ("max", "-1") or not (quota.isdecimal() and period.isdecimal()) or int(period) == 0:
+        return None
+    return max(1, int(quota) // int(period))
+
+
+def usable_cpus(environ=os.environ) -> int:
+    """The CPUs this process may use, not the node's: its affinity mask (what `taskset` or SLURM's binding leave
+    it), a cgroup quota (a container, a SLURM or Kubernetes limit) and SLURM_CPUS_PER_TASK, whichever is fewest."""
+    counts = [len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1]
+    counts.append(cgroup_cpu_limit() or counts[0])
+    slurm = environ.get("SLURM_CPUS_PER_TASK", "")
+    if re.fullmatch(r"[0-9]+", slurm) and int(slurm) >= 1:
+        counts.append(int(slurm))
+    return max(1, min(counts))
+
+
 def gpu_count() -> int:
     try:
         listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
@@ -88,16 +117,17 @@ def gpu_count() -> int:
 def plan_workers(jobs: str, cores: int, gpus: int) -> tuple[int, list[dict]]:
     """(number of workers, each worker's environment).
 
-    auto: one worker per GPU where there are GPUs; else one single-threaded worker per core, which measured
-    fastest on our 2-core machines (1.32x the epochs per second of one 2-thread worker; README, "Running it faster").
+    auto: one worker per GPU where there are GPUs; else one single-threaded worker per usable CPU (`cores`, as
+    usable_cpus() counts them), which measured fastest on our 2-core machines (1.32x the epochs per second of one
+    2-thread worker; README, "Running it faster").
     Each CPU worker gets cores // workers threads.
     """
     if jobs == "auto":
         workers = gpus or cores
-    elif jobs.isdigit() and int(jobs) >= 1:
+    elif re.fullmatch(r"[0-9]+", jobs) and 1 <= int(jobs) <= MAX_JOBS:  # ASCII digits: "²".isdigit() is True
         workers = int(jobs)
     else:
-        raise SystemExit(f"run_study: error: JOBS must be a positive number or auto, got {jobs!r}")
+        raise SystemExit(f"run_study: error: JOBS must be a whole number from 1 to {MAX_JOBS}, or auto, got {jobs!r}")
     threads = str(max(1, cores // workers))
     envs = []
     for i in range(workers):
@@ -256,8 +286,12 @@ def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list
 
 def hold_lock():
     """One runner per workspace: a second one says so and stops (the lock goes with the process)."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    handle = open(LOCK_FILE, "a+")
+    try:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        handle = open(LOCK_FILE, "a+")
+    except OSError as e:
+        raise SystemExit(f"run_study: error: cannot write {LOCK_FILE} ({e.strerror}); the study writes its runs, "
+                         f"logs and results into this work tree, so it must be writable") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -280,9 +314,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.push and not args.shard:
         parser.error("--push goes with --shard")
     shard = parse_shard(args.shard) if args.shard else None
-    workers, envs = plan_workers(args.jobs, os.cpu_count() or 1, gpu_count())
+    workers, envs = plan_workers(args.jobs, usable_cpus(), gpu_count())
     lock = hold_lock()  # noqa: F841 (held until the process ends)
-    signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's stop (SLURM, Kubernetes) is handled like Ctrl-C
+    # a scheduler's stop (SLURM, Kubernetes) and a closed terminal are handled like Ctrl-C: the workers stop too
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _interrupt)
     try:
         study(args, shard, envs, workers)
     except KeyboardInterrupt:  # outside the pool (upstream stages, the final repro): DVC stops its own stage
@@ -294,16 +330,45 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def remote_url(remote: str) -> str | None:
+    """The remote's URL as DVC's config holds it (`dvc remote list` wraps long lines to the terminal)."""
+    result = dvc("config", f"remote.{remote}.url", check=False)
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def check_remote(remote: str | None, url: str | None, push: bool) -> None:
+    """Before anything runs: a share that is to be pushed needs a remote, and a remote on a path (a mounted shared
+    folder) must be there (for a first push, the folder it goes in); otherwise every stage would train here first
+    and then fail at the push, or be trained again without a word. (Remotes on other back-ends are reached by DVC
+    itself when it pulls or pushes.)"""
+    if push and not remote:
+        raise SystemExit("run_study: error: --push (make shard) needs a default DVC remote to push to; add one with "
+                         "`dvc remote add -d <name> <url>` and commit .dvc/config (README: \"Several machines\")")
+    if remote and url and ("://" not in url or url.startswith("file://")):  # a local folder
+        path = Path(url.removeprefix("file://"))
+        path = path if path.is_absolute() else Path(".dvc") / path  # DVC reads a relative path from .dvc/config
+        # the first share's push creates the folder; anything else needs it there (or it would pull nothing)
+        if not (path.is_dir() or push and path.parent.is_dir()):
+            raise SystemExit(f"run_study: error: the default DVC remote {remote!r} is the folder {path}, which does not "
+                             f"exist here (not mounted?); nothing was run. Mount it, or unset the remote "
+                             f"(`dvc remote default --unset`) to train everything on this machine")
+
+
 def study(args, shard, envs: list[dict], workers: int) -> None:
     """Upstream stages, then the pending train stages in the pool, then push (a share) or aggregate."""
     remote = default_remote()
+    check_remote(remote, remote_url(remote) if remote else None, args.push)
+    stages = train_stages()
+    if shard:
+        stages = [s for s in stages if shard_of(s, shard[1]) == shard[0]]
+        if not stages:  # with no targets, `dvc push` would push the whole workspace
+            print(f"run_study: share {shard[0]}/{shard[1]} holds no train stage: nothing to train or push",
+                  file=sys.stderr)
+            return
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
     print(f"run_study: upstream stages ({', '.join(UPSTREAM)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
           " ...", file=sys.stderr, flush=True)
     dvc("repro", *pull, *UPSTREAM, capture=False)  # DVC's own lines: which upstream stage ran, or why not
-    stages = train_stages()
-    if shard:
-        stages = [s for s in stages if shard_of(s, shard[1]) == shard[0]]
     todo = pending(stages)
     threads = envs[0]["OMP_NUM_THREADS"]
     where = (f"{workers} worker{'s' if workers > 1 else ''}, " +

@@ -1,0 +1,55 @@
+"""`make shard` / `make run` stop before anything runs when the remote cannot take or give the work, and an empty
+share pushes nothing: the real runner in a copy of the project (nothing is trained)."""
+
+import pytest
+
+from tests.pipeline import dvc, make_repo, run_study, set_params
+from tools import run_study as runner
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = make_repo(tmp_path_factory.mktemp("runner-checks"))
+    # small, so that a check that lets the runner through costs seconds of training, not the whole study
+    set_params(repo, **{"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1,
+                        "sweep.lrs": [0.001, 0.01], "sweep.seeds": [0, 1]})
+    return repo
+
+
+def nothing_ran(repo) -> bool:
+    """Not even the download and split: a run's folder would come after them."""
+    return not (repo / "data/raw/MNIST/raw").exists() and not (repo / "data/split").exists()
+
+
+def test_a_share_to_push_without_a_remote_stops_before_training(repo):
+    result = run_study(repo, "--shard", "1/4", "--push", check=False)
+    assert result.returncode != 0 and "needs a default DVC remote" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and nothing_ran(repo)
+
+
+def test_an_unmounted_folder_remote_stops_before_training(repo, tmp_path):
+    dvc(repo, "remote", "add", "-d", "gone", str(tmp_path / "not-mounted/lr-sweep"))
+    try:
+        result = run_study(repo, "--jobs", "1", check=False)  # the assembling machine's `make run`
+        assert result.returncode != 0 and "which does not exist here (not mounted?); nothing was run" in result.stderr
+        assert "Traceback" not in result.stderr and nothing_ran(repo)
+    finally:
+        dvc(repo, "remote", "remove", "gone")
+
+
+def test_an_empty_share_pushes_nothing(repo, tmp_path):
+    listed = dvc(repo, "stage", "list", "--name-only").stdout.split()
+    stages = [s for s in listed if s.startswith(runner.TRAIN_PREFIX)]
+    shares = 1000
+    empty = next(i for i in range(1, shares + 1) if all(runner.shard_of(s, shares) != i for s in stages))
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    dvc(repo, "remote", "add", "-d", "shared", str(remote))
+    try:
+        result = run_study(repo, "--shard", f"{empty}/{shares}", "--push")
+        assert f"share {empty}/{shares} holds no train stage: nothing to train or push" in result.stderr
+        assert list(remote.iterdir()) == [] and nothing_ran(repo)  # not MNIST, not the workspace
+    finally:
+        dvc(repo, "remote", "remove", "shared")

@@ -10,13 +10,12 @@ import sys
 
 from stages.lib import answer, atomic
 from stages.lib.cli import clear_errors
-from stages.lib.answer import ANSWER_JSON
 from stages.lib.paths import SUMMARY_JSON
 
 
 def main() -> None:
     row = answer.answer_row(json.loads(SUMMARY_JSON.read_text()))
-    atomic.write_json(ANSWER_JSON, row)
+    atomic.write_json(answer.ANSWER_JSON, row)
     print(f"answer: best lr {row['best_lr']}, best range {row['best_range']}, trade-off lr {row['tradeoff_lr']}",
           file=sys.stderr)
 

@@ -1,8 +1,8 @@
-"""Stage answer: the study's answer in one short row, metrics/answer.json, from the aggregate's conclusions.
+"""Stage answer: the study's answer in one short row, metrics/answer.json, from the conclude stage's conclusions.
 
 The file `dvc metrics show`, `dvc metrics diff` and `dvc exp show` print: the best LR with its accuracy and
 epochs, the best range, the trade-off LR, the LR fastest to the target and the learning edges, every LR as
-exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/summary.json.
+exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/conclusions.json.
 """
 
 import json
@@ -10,11 +10,11 @@ import sys
 
 from stages.lib import answer, atomic
 from stages.lib.cli import clear_errors
-from stages.lib.paths import SUMMARY_JSON
+from stages.lib.experiment_paths import CONCLUSIONS_JSON
 
 
 def main() -> None:
-    row = answer.answer_row(json.loads(SUMMARY_JSON.read_text()))
+    row = answer.answer_row(json.loads(CONCLUSIONS_JSON.read_text()))
     atomic.write_json(answer.ANSWER_JSON, row)
     print(f"answer: best lr {row['best_lr']}, best range {row['best_range']}, trade-off lr {row['tradeoff_lr']}",
           file=sys.stderr)

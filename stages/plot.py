@@ -20,6 +20,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from stages.lib import atomic
 from stages.lib.cli import clear_errors
+from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
 from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_FIND_SUGGESTIONS_CSV, PLOTS_DIR,
                               RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
 
@@ -89,10 +90,10 @@ def decision_window(lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
 
 def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, chance_line: bool) -> None:
     if summary["best_range"]:
-        _shade_best_range(ax, summary, f"best range: mean within {summary['best_range']['tolerance']:g} of the best")
+        _shade_best_range(ax, summary, f"best range: shown as good as the best (±{summary['best_range']['tolerance']:g})")
     _seed_points(ax, runs, "best_valid_acc", "tab:blue", "validation")
     ax.fill_between(lrs["lr"], lrs["valid_ci_low"], lrs["valid_ci_high"], color="tab:blue", alpha=0.25, lw=0,
-                    label=f"{100 * summary['sweep']['confidence']:g}% interval of the mean (bootstrap)")
+                    label=f"{100 * summary['sweep']['confidence']:g}% t-interval of the mean")
     ax.plot(lrs["lr"], lrs["valid_mean"], "o-", ms=3, color="tab:blue", label=f"validation, mean of {_seeds_label(summary)}")
     ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
     _mark_picks(ax, summary)
@@ -277,9 +278,21 @@ def save(fig, path) -> None:
     plt.close(fig)
 
 
+def with_conclusions(summary: dict, lrs: pd.DataFrame, conclusions: dict, per_lr: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """The aggregate's sweep facts with the conclude stage's picks, best range and t-intervals of the means: the
+    figures draw the conclusions README and REPORT state."""
+    view = {**summary, **{key: conclusions[key] for key in ("best", "best_range", "tradeoff", "time_to_target")}}
+    if conclusions["best_range"]["low_lr"] is None:  # nothing learned: no range
+        view["best_range"] = None
+    per_lr = per_lr.set_index("lr")
+    return view, lrs.assign(valid_ci_low=lrs["lr"].map(per_lr["valid_low"]),
+                            valid_ci_high=lrs["lr"].map(per_lr["valid_high"]))
+
+
 def main() -> None:
     runs, lrs, curves = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV), pd.read_csv(CURVES_CSV)
-    summary = json.loads(SUMMARY_JSON.read_text())
+    summary, lrs = with_conclusions(json.loads(SUMMARY_JSON.read_text()), lrs, json.loads(CONCLUSIONS_JSON.read_text()),
+                                    pd.read_csv(CONCLUSIONS_PER_LR_CSV))
     range_test, suggestions = pd.read_csv(LR_FIND_CURVES_CSV), pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
                learning_curves(curves, summary), lr_find(range_test, suggestions, summary)]

@@ -1,5 +1,6 @@
 """dvc.yaml agrees with the code: every module a stage imports is one of its deps, and every path it
-writes or reads is the one the code names (stages/lib/paths.py, stages/lib/layout.py)."""
+writes or reads is the one the code names (stages/lib/paths.py, stages/lib/layout.py,
+stages/lib/experiment_paths.py)."""
 
 import ast
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stages.lib import answer, layout, paths
+from stages.lib import answer, experiment_paths, layout, paths
 from stages.lib.mnist import RAW_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,6 +66,8 @@ def test_output_paths_are_the_ones_the_code_names():
     assert outs(STAGES["train"]) == {f"{layout.RUNS_DIR}/${{key}}"}
     assert outs(STAGES["aggregate"]) == {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV,
                                                           paths.PER_LR_DIR, paths.SUMMARY_JSON)}
+    assert outs(STAGES["conclude"]) == {str(experiment_paths.CONCLUSIONS_JSON),
+                                        str(experiment_paths.CONCLUSIONS_PER_LR_CSV)}
     assert outs(STAGES["answer"], "metrics") == {str(answer.ANSWER_JSON)}
     assert all("metrics" not in stage for name, stage in STAGES.items() if name != "answer")  # one metrics file
     assert outs(STAGES["plot"]) == {str(paths.PLOTS_DIR / name) for name in paths.FIGURE_NAMES}
@@ -74,8 +77,13 @@ def test_output_paths_are_the_ones_the_code_names():
 def test_each_stage_depends_on_the_files_it_reads():
     assert str(layout.SPLIT_DIR) in STAGES["train"]["deps"]
     assert str(layout.RUNS_DIR) in STAGES["aggregate"]["deps"]
-    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SUMMARY_JSON)} <= set(
-        STAGES["plot"]["deps"])
+    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SUMMARY_JSON,
+                             experiment_paths.CONCLUSIONS_JSON)} <= set(STAGES["plot"]["deps"])
+    # the conclusions read the aggregate's tables and every check committed as data
+    assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, layout.SPLIT_METRICS_FILE, paths.ABLATION_DIR,
+                             experiment_paths.EDGE_DIR, experiment_paths.EXPERIMENTS_DIR)} <= set(STAGES["conclude"]["deps"])
+    assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["answer"]["deps"]
+    assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["score_lr_find"]["deps"]
     assert {str(p) for p in (paths.SUMMARY_JSON, paths.SWEEP_CSV, layout.SPLIT_METRICS_FILE,
                              paths.MODEL_SUMMARY_FILE, paths.SINGLE_SEED_SWEEP_CSV)} <= set(STAGES["report"]["deps"])
 

@@ -32,7 +32,7 @@ def repo(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("lr-sweep"))
     set_params(repo, **TINY)
     first = dvc(repo, "repro")
-    assert {"download", "split", *TRAIN_STAGES, "aggregate", "answer", "lr_find", "score_lr_find", "plot", "report"} <= set(
+    assert {"download", "split", *TRAIN_STAGES, "aggregate", "conclude", "answer", "lr_find", "score_lr_find", "plot", "report"} <= set(
         stages_run(first))
     return repo
 
@@ -69,12 +69,15 @@ def test_repro_builds_everything_and_then_is_up_to_date(repo):
 
 def test_report_states_the_conclusions_with_intervals(repo):
     report = (repo / "REPORT.md").read_text()
-    summary = json.loads((repo / "metrics/summary.json").read_text())
-    best = summary["best"]
-    assert f"mean validation accuracy over 2 seeds at LR {best['lr']:g}" in report
-    assert f"95% interval [{100 * best['valid_ci_low']:.2f}, {100 * best['valid_ci_high']:.2f}]" in report
-    assert f"Best accuracy/time trade-off: LR {summary['tradeoff']['lr']:g}" in report
-    assert "Training does not progress at LR 1e-06 and below" in report
+    c = json.loads((repo / "metrics/conclusions.json").read_text())
+    best = c["best"]
+    low, high = best["valid_interval"]
+    assert f"**In one sentence:** {c['statement']}" in report
+    assert (f"at {best['lr']:g}: {100 * best['valid_mean']:.2f}% mean validation accuracy, 95% t-interval "
+            f"[{100 * low:.2f}, {100 * high:.2f}]") in report
+    assert f"{c['seeds']} runs" in report and c["seeds"] == 2
+    assert "**With patience 5, runs at LR 1e-06 and below are stopped on the initial plateau**" in report
+    assert "### How stable each pick is" in report and "| best LR |" in report
     assert "## How each conclusion is chosen" in report
     assert report.count("](plots/") == len(FIGURE_NAMES)
     assert "| 1e-06 |" in report and "Total params: 121,994" in report

@@ -35,9 +35,9 @@ def test_a_single_seed_that_agrees_except_at_the_learning_edge():
     _, _, study = analyze(*typical_sweep())
     # seed 2 learned at 1e-5 (0.90), where the study has a band: seeds 0 and 1 did not (0.11, 0.50)
     single = earlier_answer.single_seed_answer(single_seed_sweep(2), 0.005, CHANCE)
-    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single)}
+    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single, [study["best"]["lr"]])}
     assert rows["best LR"] == {"conclusion": "best LR", "single": "0.001", "study": "0.001", "held": True,
-                                     "how": "the same LR"}
+                               "how": "one of the LRs the study's seeds choose the best from"}
     assert rows["best range"]["held"] and rows["best range"]["how"] == "the same LRs"
     assert rows["trade-off LR"]["held"] and rows["trade-off LR"]["single"] == "0.003"
     low = rows["no learning at and below"]
@@ -52,7 +52,7 @@ def test_a_single_seed_whose_lucky_run_widens_the_range_and_moves_the_tradeoff()
     _, _, study = analyze(*typical_sweep())
     # seed 0's run at 0.01 reached 0.978 instead of 0.970: within 0.005 of its best, and the fewest epochs (15)
     single = earlier_answer.single_seed_answer(single_seed_sweep(0, {1e-2: 0.978}), 0.005, CHANCE)
-    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single)}
+    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single, [study["best"]["lr"]])}
     assert rows["best LR"]["held"]
     assert not rows["best range"]["held"] and rows["best range"]["how"] == "upper end 0.01 → 0.003"
     assert rows["best range"]["single"] == "0.001 to 0.01 (3 LRs)"
@@ -60,7 +60,8 @@ def test_a_single_seed_whose_lucky_run_widens_the_range_and_moves_the_tradeoff()
     assert (trade["single"], trade["study"], trade["held"]) == ("0.01", "0.003", False)
     assert trade["how"] == "the single seed's pick is outside the study's best range"
 
-    lines = report.against_single_seed(earlier_answer.compare(study, single), study, same_grid=True)
+    rows = earlier_answer.compare(study, single, [study["best"]["lr"]])
+    lines = report.against_single_seed(rows, study, same_grid=True)
     text = "\n".join(lines)
     assert "| trade-off LR | 0.01 | 0.003 | **moved**: the single seed's pick is outside the study's best range |" in text
     assert "| this study (3 seeds per LR) |" in text and "are not the single-seed sweep's 46" not in text
@@ -72,7 +73,7 @@ def test_a_single_seed_whose_lucky_run_widens_the_range_and_moves_the_tradeoff()
 def test_a_study_where_nothing_learned_keeps_nothing_of_the_single_seeds_answer():
     _, _, study = analyze([run(lr, seed, 0.11) for lr in (1e-3, 3e-3) for seed in range(2)])
     single = earlier_answer.single_seed_answer(single_seed_sweep(0), 0.005, CHANCE)
-    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single)}
+    rows = {r["conclusion"]: r for r in earlier_answer.compare(study, single, [study["best"]["lr"]])}
     assert not rows["best LR"]["held"] and not rows["best range"]["held"]
     assert (rows["trade-off LR"]["study"], rows["trade-off LR"]["held"]) == ("none", False)
     assert rows["best range"]["study"] == "none"

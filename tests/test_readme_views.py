@@ -29,12 +29,11 @@ def table(output: str) -> list[str]:
     return [line.rstrip() for line in output.splitlines() if line.strip()]
 
 
-def conclusion_lrs(summary: dict) -> list[float]:
-    """Every LR a conclusion names: best, best range ends, trade-off, fastest to target, learning edges."""
-    learning = summary["learning"]
-    lrs = [summary["best"]["lr"], summary["best_range"]["low_lr"], summary["best_range"]["high_lr"],
-           summary["tradeoff"]["lr"], summary["time_to_target"]["lr"], learning["none_up_to"], learning["all_from"],
-           learning["all_up_to"], learning["none_from"]]
+def conclusion_lrs(c: dict) -> list[float]:
+    """Every LR the answer row names: the best LR (or its candidates), the best range's ends, the learning edges."""
+    edges = c["learning_edge"]["patience_5"]
+    lrs = [*c["best"]["stability"]["set"], c["best_range"]["low_lr"], c["best_range"]["high_lr"],
+           edges["none_up_to"], edges["all_from"], edges["all_up_to"], edges["none_from"]]
     return [lr for lr in lrs if lr is not None]
 
 
@@ -47,9 +46,9 @@ def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):
     shown = dvc(repo, "metrics", "show", extra_env={"COLUMNS": "160"}).stdout
     lines = table(shown)
     assert max(map(len, lines)) <= 160, shown
-    summary = json.loads((repo / "metrics/summary.json").read_text())
+    conclusions = json.loads((repo / "metrics/conclusions.json").read_text())
     cells = set(re.split(r"\s{2,}", lines[1]))
-    for lr in conclusion_lrs(summary):
+    for lr in conclusion_lrs(conclusions):
         assert any(re.search(rf"(^|[ =]){re.escape(lr_name(lr))}($|[ ,])", cell) for cell in cells), (lr, cells)
     # what README shows is what DVC prints
     assert [re.split(r"\s{2,}", line) for line in lines] == [
@@ -58,14 +57,14 @@ def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):
 
 def test_metrics_diff_shows_a_learning_edge_that_moved_by_less_than_1e_5(repo):
     """The edge of the study moved from 1e-05 to 6.31e-06 against the single-seed sweep: rounded to 5 decimals,
-    DVC printed "1e-05 -> 1e-05, change -0.0". The answer stage, run by DVC on an edited summary, shows both."""
-    path = repo / "metrics/summary.json"
-    summary = json.loads(path.read_text())
-    committed = summary["learning"]["all_from"]
+    DVC printed "1e-05 -> 1e-05, change -0.0". The answer stage, run by DVC on edited conclusions, shows both."""
+    path = repo / "metrics/conclusions.json"
+    conclusions = json.loads(path.read_text())
+    committed = conclusions["learning_edge"]["patience_5"]["all_from"]
     moved = 1e-05
     assert round(committed, 5) == moved != committed  # indistinguishable at 5 decimals
-    summary["learning"]["all_from"] = moved
-    path.write_text(json.dumps(summary, indent=2))
+    conclusions["learning_edge"]["patience_5"]["all_from"] = moved
+    path.write_text(json.dumps(conclusions, indent=2))
     dvc(repo, "repro", "--single-item", "answer")
     diff = dvc(repo, "metrics", "diff", extra_env={"COLUMNS": "160"}).stdout
     row = next(line for line in table(diff) if "all_seeds_learn" in line)
@@ -90,3 +89,9 @@ def test_no_metric_shares_a_name_with_a_parameter(tmp_path):
     metrics = json.loads((REPO_ROOT / answer.ANSWER_JSON).read_text())
     assert list(metrics) == list(answer.FIELDS)
     assert not {key.split(".")[0] for key in metrics} & names and not set(metrics) & names
+
+
+def test_readme_states_the_committed_answer_in_its_own_words():
+    """README's one-sentence answer is the conclude stage's, from the committed numbers (not a stale copy)."""
+    conclusions = json.loads((REPO_ROOT / "metrics/conclusions.json").read_text())
+    assert " ".join(conclusions["statement"].split()) in " ".join(README.split())

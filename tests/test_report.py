@@ -3,8 +3,10 @@ where nothing learned or where only one seed ran."""
 
 import pandas as pd
 
+import json
+
 from stages import report
-from stages.lib import analysis, range_test_scores
+from stages.lib import conclusions as C, range_test_scores
 from tests.committed import committed_params
 from tests.test_analysis import analyze, curve, run, typical_sweep
 
@@ -24,45 +26,58 @@ def range_test_scores_for(runs, lrs, summary, suggested=None):
     return scores, {"rules": range_test_scores.rule_summary(scores, summary)}
 
 
-def render(summary, lrs, tmp_path, runs=None):
+def conclusions_of(runs, curves=None, ablation=None) -> dict:
+    """metrics/conclusions.json of a hand-made sweep, as the conclude stage writes it."""
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
+        columns=["lr", "seed", "epoch", "train_loss", "valid_acc"])
+    table = runs if isinstance(runs, pd.DataFrame) else pd.DataFrame(runs)
+    c = C.assemble(table, curves, 0.005, 0.2, 5, 5000, 10000, ablation=ablation)
+    return json.loads(json.dumps(C.json_safe(c)))
+
+
+def render(summary, lrs, tmp_path, runs=None, c=None):
     runs = runs if runs is not None else analyze(*typical_sweep())[0]
+    c = c or conclusions_of(runs)
     scores, per_rule = range_test_scores_for(runs, lrs, summary)
     params = committed_params(tmp_path)
-    return report.render(params, summary, lrs, SPLIT, "Total params: 121,994\n",
+    return report.render(params, c, summary, lrs, SPLIT, "Total params: 121,994\n",
                          ["(the single-seed comparison's lines)"], ["(the patience ablation's lines)"],
                          report.range_test(scores, per_rule["rules"], params, summary))
 
 
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
-    runs, lrs, s = analyze(*typical_sweep())
-    text = render(s, lrs, tmp_path, runs)
-    best = s["best"]
-    assert ("**Best accuracy: LR 0.001 to 0.003 (2 LRs)**" in text
-            and f"at LR 0.001 (95% interval [{100 * best['valid_ci_low']:.2f}, {100 * best['valid_ci_high']:.2f}]"
-            in text)
-    assert "**Best accuracy/time trade-off: LR 0.003**: the lowest median cost in the best range, 20 epochs" in text
-    assert "fastest at LR 0.003, median" in text and "the same LR" in text
-    assert "**Training does not progress at LR 1e-06 and below**" in text
-    assert "Every seed learns at every LR from 0.0001 up to the best LR" in text
-    assert "In between, only some seeds learn: 1e-05 (2/3 seeds)" in text
-    assert "no seed learns at LR 0.03 and above" in text
-    for rule in analysis.RULES:
+    raw_runs, raw_curves = typical_sweep()
+    runs, lrs, s = analyze(raw_runs, raw_curves)
+    c = conclusions_of(raw_runs, raw_curves)
+    text = render(s, lrs, tmp_path, runs, c)
+    best = c["best"]
+    assert f"**In one sentence:** {c['statement']}" in text
+    assert "**Best accuracy: LR 0.001 to 0.003** (2 grid LRs)" in text and "paired TOST over 3 seeds" in text
+    low, high = best["valid_interval"]
+    assert f"at 0.001: 98.00% mean validation accuracy, 95% t-interval [{100 * low:.2f}, {100 * high:.2f}]" in text
+    assert "**Best accuracy/time trade-off: LR 0.003" in text and "10.0 epochs fewer" in text
+    assert "**With patience 5, runs at LR 1e-06 and below are stopped on the initial plateau**" in text
+    assert "every seed learns from 0.0001 up" in text
+    for rule in c["rules"].values():
         assert f"- {rule}" in text
-    assert "| 0.003 |" in text and "trade-off, fastest to target" in text
+    assert "| best LR | 0.001 |" in text  # the stability table
+    assert "| 1e-05 | 2/3 [9–99%] | 50.33% (no run: seeds split) | 70.00% (2 runs) |" in text
 
 
 def test_a_sweep_where_nothing_learned_says_so_and_names_no_tradeoff(tmp_path):
-    runs, lrs, s = analyze([run(lr, seed, 0.11) for lr in (1e-6, 1e-5) for seed in range(2)])
-    text = render(s, lrs, tmp_path, runs)
+    raw = [run(lr, seed, 0.11) for lr in (1e-6, 1e-5) for seed in range(2)]
+    runs, lrs, s = analyze(raw)
+    text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
     assert "**No learning rate learned anything**" in text
     assert "no best range and no trade-off to report" in text and "Best accuracy/time trade-off" not in text
     assert "there is no best range to judge the range test's suggestions against" in text
 
 
 def test_one_seed_has_no_intervals_and_says_why(tmp_path):
-    runs, lrs, s = analyze([run(1e-3, 0, 0.97), run(1e-2, 0, 0.96)])
-    text = render(s, lrs, tmp_path, runs)
-    assert "(one seed: no interval)" in text
+    raw = [run(1e-3, 0, 0.97), run(1e-2, 0, 0.96)]
+    runs, lrs, s = analyze(raw)
+    text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
+    assert "(one seed: no interval)" in text and "one seed: its stability cannot be measured" in text
     assert " nan" not in text.lower() and "[nan" not in text.lower()
 
 
@@ -121,41 +136,50 @@ def ablation_of(runs, curves, extra_accs):
 
 
 def patience_5_sweep():
-    """The typical sweep as the default study has it: its runs (patience 5), learning curves and summary."""
+    """The typical sweep as the default study has it: its runs (patience 5), learning curves and raw runs."""
     raw_runs, raw_curves = typical_sweep()
-    runs, _, summary = analyze(raw_runs, raw_curves)
-    runs["patience"] = 5
-    return runs, pd.concat(raw_curves, ignore_index=True), summary
+    runs, _, _ = analyze(raw_runs, raw_curves)
+    return runs, pd.concat(raw_curves, ignore_index=True), raw_runs, raw_curves
 
 
-def test_the_patience_section_states_the_gain_where_it_stops_and_the_verdict():
-    runs, curves, s = patience_5_sweep()
-    # 1e-5: seeds that learned gain 3 points (0.50 -> 0.53, 0.90 -> 0.93), the chance-level one nothing; 1e-3: nothing
-    longer_runs, longer_curves = ablation_of(runs, curves, {
-        1e-5: lambda seed: [0.11] * 25 if seed == 0 else [[0.50, 0.90][seed - 1] + 0.03] * 25,
-        1e-3: lambda seed: [0.97] * 20})
-    lines = report.patience_ablation(longer_runs, longer_curves, EXPERIMENT, runs, curves, s)
-    text = "\n".join(lines)
-    assert "6 runs over 2 LRs. 6 of 6 repeated their twin epoch for epoch" in text
-    assert "| 1e-05 | 3 | 50.33% → 52.33% | +2.00 [" in text  # (0.11 + 0.50 + 0.90) / 3 -> (0.11 + 0.53 + 0.93) / 3
-    assert "| 0.001 | 3 | 98.00% → 98.00% | +0.00 " in text
-    assert "at 0 of 2 LRs" in text  # 2 of 3 seeds gain at 1e-5: the paired interval still contains 0
-    assert "**The article's explanation does not hold**" in text
+def ablation_section(extra_accs) -> str:
+    runs, curves, raw_runs, raw_curves = patience_5_sweep()
+    longer = ablation_of(runs, curves, extra_accs)
+    c = conclusions_of(raw_runs, raw_curves, ablation=([longer], ["patience-20"]))
+    return "\n".join(report.patience_ablation(c, EXPERIMENT))
+
+
+def test_the_patience_section_judges_each_gain_against_the_best_lrs():
+    # 1e-5: seeds that learned gain 3 points (0.50 -> 0.53, 0.90 -> 0.93), the chance-level one nothing; 1e-3 (the
+    # best LR, the reference) gains nothing
+    text = ablation_section({1e-5: lambda seed: [0.11] * 25 if seed == 0 else [[0.50, 0.90][seed - 1] + 0.03] * 25,
+                             1e-3: lambda seed: [0.97] * 20})
+    assert "| 1e-05 | 3 | +2.00 [" in text and "| 0.001 | 3 | +0.00 " in text and "reference (best LR)" in text
+    assert "the ablation's LRs below the best range, 1e-05." in text
+    assert "**does not hold**" in text  # 2 of 3 seeds gain: the paired interval still contains 0
 
 
 def test_the_patience_section_with_a_consistent_gain_says_the_explanation_holds():
-    runs, curves, s = patience_5_sweep()
-    longer_runs, longer_curves = ablation_of(runs, curves, {
-        1e-5: lambda seed: [[0.11, 0.50, 0.90][seed] + 0.30 + 0.01 * seed] * 25, 1e-3: lambda seed: [0.97] * 20})
-    text = "\n".join(report.patience_ablation(longer_runs, longer_curves, EXPERIMENT, runs, curves, s))
-    assert "at 1 of 2 LRs: 1e-05; the gain stops at LR 0.001" in text
-    assert "**The article's explanation holds** below the best range" in text  # closes 65% of the gap
-    assert "Cost: " in text and "epochs against the twins'" in text
+    text = ablation_section({1e-5: lambda seed: [[0.11, 0.50, 0.90][seed] + 0.30 + 0.01 * seed] * 25,
+                             1e-3: lambda seed: [0.97] * 20})
+    assert "**holds**" in text and "it holds at 1e-05." in text
+
+
+def test_an_ablation_without_the_best_lr_is_not_judged():
+    text = ablation_section({1e-5: lambda seed: [0.9] * 25, 1e-3: lambda seed: [0.97] * 20})
+    assert "| 0.001 |" in text  # with the reference: judged
+    runs, curves, raw_runs, raw_curves = patience_5_sweep()
+    longer_runs, longer_curves = ablation_of(runs, curves, {1e-5: lambda seed: [0.9] * 25,
+                                                            1e-3: lambda seed: [0.97] * 20})
+    only_small = (longer_runs[longer_runs["lr"] == 1e-5], longer_curves[longer_curves["lr"] == 1e-5])
+    c = conclusions_of(raw_runs, raw_curves, ablation=([only_small], ["patience-20"]))
+    assert "is **not judged**" in "\n".join(report.patience_ablation(c, EXPERIMENT))
 
 
 def test_an_ablation_without_twins_in_this_sweep_says_so():
-    runs, lrs, s = analyze([run(lr, seed, 0.97) for lr in (1e-3, 1e-2) for seed in range(2)])
+    raw = [run(lr, seed, 0.97) for lr in (1e-3, 1e-2) for seed in range(2)]
     longer = pd.DataFrame([{"lr": 1e-5, "seed": 0, "best_valid_acc": 0.9, "test_acc": 0.9, "epochs": 30,
                             "best_epoch": 30, "stopped_by": "max_epochs", "patience": 20}])
-    lines = report.patience_ablation(longer, curve(1e-5, 0, [0.9] * 30), EXPERIMENT, runs, pd.DataFrame(), s)
-    assert len(lines) == 1 and "None of them has a twin" in lines[0]
+    c = conclusions_of(raw, ablation=([(longer, curve(1e-5, 0, [0.9] * 30))], ["patience-20"]))
+    lines = report.patience_ablation(c, EXPERIMENT)
+    assert len(lines) == 1 and "has a twin" in lines[0]

@@ -22,7 +22,6 @@ default-patience twin epoch for epoch until that twin stopped.
 """
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -104,15 +103,18 @@ def record_experiment(name: str, settings: list[str]) -> str:
     return f"refs/exps/{head[:2]}/{head[2:]}/{name}"
 
 
-def export(ref: str, name: str, settings: list[str], wall_s: float) -> None:
-    """The experiment's tables, from its commit, into metrics/patience_ablation/ (all files, or none)."""
-    with atomic.atomic_dir(ABLATION_DIR) as tmp:
+def export(ref: str, name: str, settings: list[str], wall_s: float, folder: Path = ABLATION_DIR, why: str = "",
+           reproduce: str = "") -> None:
+    """The experiment's tables, from its commit, into folder (all files, or none)."""
+    with atomic.atomic_dir(folder) as tmp:
         for source, kept in FILES.items():
             (tmp / kept.name).write_text(run("git", "show", f"{ref}:{source.as_posix()}").stdout)
         atomic.write_json(tmp / ABLATION_EXPERIMENT_JSON.name, {
-            "name": name, "set": settings, "ref": ref, "commit": run("git", "rev-parse", ref).stdout.strip(),
+            "name": name, "set": settings, **({"why": why} if why else {}), "ref": ref,
+            "commit": run("git", "rev-parse", ref).stdout.strip(),
             "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "wall_s": round(wall_s, 1),
-            "reproduce": f"make ablation  # or: dvc exp run -n {name} " + " ".join(f"-S '{s}'" for s in settings),
+            "reproduce": (reproduce or "make ablation") + f"  # or: dvc exp run -n {name} "
+                         + " ".join(f"-S '{s}'" for s in settings),
         })
 
 

@@ -20,19 +20,20 @@ def single_seed_answer(sweep: pd.DataFrame, tolerance: float, chance_level: floa
     return summary
 
 
-def compare(study: dict, single: dict) -> list[dict]:
+def compare(study: dict, single: dict, best_set: list[float]) -> list[dict]:
     """One row per conclusion: what each sweep answered, and whether the study's answer kept the single seed's.
-
+    best_set: the LRs the study's seeds choose the best from (conclusions' stability set). The single seed's best LR
+    held only when it is one of them: lying somewhere in a best range many grid steps wide is nearly automatic.
     Each row: conclusion, single (the single seed's answer), study (the study's), held (bool), how (a sentence).
     """
     rows = []
-    in_range = _in_range(single["best"]["lr"], study)
+    in_set = bool(study["best_range"]) and single["best"]["lr"] in best_set  # nothing learned: nothing to keep
     rows.append({
-        "conclusion": "best LR", "single": _lr(single["best"]["lr"]), "study": _lr(study["best"]["lr"]),
-        "held": in_range,
-        "how": ("the same LR" if single["best"]["lr"] == study["best"]["lr"] else
-                "the single seed's best LR lies in the study's best range" if in_range else
-                "the single seed's best LR lies outside the study's best range"),
+        "conclusion": "best LR", "single": _lr(single["best"]["lr"]), "study": " or ".join(map(_lr, best_set)),
+        "held": in_set,
+        "how": ("one of the LRs the study's seeds choose the best from" if in_set else
+                "in the study's best range, but not among its candidates for the best LR"
+                if _in_range(single["best"]["lr"], study) else "outside the study's best range"),
     })
     a, b = single["best_range"] or {}, study["best_range"] or {}
     moved = [f"{end} end {_lr(a.get(key))} → {_lr(b.get(key))}" for end, key in (("lower", "low_lr"), ("upper", "high_lr"))
@@ -46,6 +47,8 @@ def compare(study: dict, single: dict) -> list[dict]:
     rows.append({
         "conclusion": "trade-off LR", "single": _lr(picked), "study": _lr(pick), "held": same,
         "how": "the same LR" if same else (
+            "the study finds no LR as good as its best that stops measurably sooner: its trade-off is the best LR"
+            if not (study.get("tradeoff") or {}).get("saves_epochs", True) else
             "the single seed's pick is in the study's best range, but not its fewest epochs"
             if picked is not None and _in_range(picked, study) else "the single seed's pick is outside the study's best range"),
     })

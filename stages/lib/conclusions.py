@@ -1,0 +1,534 @@
+"""The study's conclusions, each with its rule, its interval and its stability over seeds.
+
+Input: the sweep's seed x LR results (metrics/runs.csv and the learning curves). One function, `decide`,
+applies every rule of RULES to a set of runs; the same function runs on all seeds, on every seed resample
+(a paired bootstrap: the same draw of seeds for every LR) and with each seed left out, and how often each
+candidate comes out is the pick's stability. A conclusion names one LR only when it comes out in at least
+STABLE_SHARE of the resamples; otherwise it is a set of candidates with their shares.
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from stages.lib import inference as I
+from stages.lib.analysis import contiguous_range, epochs_to_target, learning_edges
+
+STABLE_SHARE = 0.8  # a pick is one LR when the rule picks it in at least this share of seed resamples
+SHOWN_SHARE = 0.05  # candidates picked less often than this are left out of the sets
+DIGITS = 6
+
+RULES = {
+    "learned": "A run *learned* when its best validation accuracy is above `analysis.chance_level`. Per LR, the "
+               "fraction of seeds that learned comes with its exact (Clopper-Pearson) 95% interval; where seeds split "
+               "between learning and not, the accuracy reported is that of the seeds that learned, beside the fraction.",
+    "intervals": "Means over seeds come with Student-t 95% intervals (a percentile bootstrap under-covers with 5 "
+                 "values). Accuracies are also read against the binomial noise of the images they are measured on.",
+    "best": "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the "
+            "smaller LR).",
+    "equivalent": "*As good as the best*: every seed learned, and the paired difference (best LR minus this LR, seed "
+                  "by seed) is shown to lie within `analysis.tolerance`: its 90% t-interval is inside "
+                  "(-tolerance, +tolerance) (TOST, two one-sided tests at 5%). An interval that merely contains 0 is "
+                  "not enough: with 5 seeds it does for LRs that are clearly worse.",
+    "best_range": "*Best range*: the contiguous LRs around the best LR that are as good as the best. Contiguous "
+                  "because a user picks an interval of LRs, and a grid step that is not shown equivalent breaks it.",
+    "tradeoff": "*Trade-off LR*: among the LRs as good as the best, those whose paired saving in epochs to early "
+                "stopping against the best LR is significant (95% t-interval above 0); of them the fewest median "
+                "epochs (ties: higher mean accuracy, then the smaller LR). If none saves measurably, the trade-off "
+                "is the best LR itself.",
+    "time_to_target": "*Time to target* (DAWNBench/MLPerf style): epochs until a run's validation accuracy first "
+                      "reaches the best mean minus `analysis.tolerance`; a seed that never does counts as infinitely "
+                      "slow; the LR with the lowest median (ties: higher mean, smaller LR). In resamples the target "
+                      "stays the one of all seeds.",
+    "edges": "*Learning edges (patience 5)*: going down from the best LR, the smallest LR down to which every seed "
+             "learns at every LR, and the largest LR at and below which no seed learns; the same going up.",
+    "edge_without_patience": "*Learning edge without patience*: the small LRs trained again without early stopping "
+                             "until validation accuracy first exceeds the chance level (or a cap); per LR the epochs "
+                             "that takes, and a power law E = c * LR^b fitted (least squares on log10 scales) to the "
+                             "runs that got there.",
+    "stability": f"*Stability*: every pick above is made again on {I.RESAMPLES:,} paired seed resamples (the same draw "
+                 f"of seeds for every LR, fixed generator) and with each seed left out. A conclusion names one LR only "
+                 f"when it is picked in at least {STABLE_SHARE:.0%} of the resamples; otherwise it names the "
+                 f"candidates with their shares.",
+}
+
+
+@dataclass(frozen=True)
+class Runs:
+    """A sweep as seed x LR matrices (LRs ascending). to_target: NaN where a run never reached the target."""
+    lrs: np.ndarray
+    seeds: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    epochs: np.ndarray
+    to_target: np.ndarray
+    learned: np.ndarray
+
+    def take(self, rows) -> "Runs":
+        return Runs(self.lrs, self.seeds[rows], self.valid[rows], self.test[rows], self.epochs[rows],
+                    self.to_target[rows], self.learned[rows])
+
+
+def target_accuracy(runs: pd.DataFrame, tolerance: float) -> float:
+    return float(runs.groupby("lr")["best_valid_acc"].mean().max()) - tolerance
+
+
+def as_matrices(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, target: float) -> Runs:
+    """The runs as matrices; every LR must have run with every seed (a paired design)."""
+    reached = epochs_to_target(curves, target)
+    runs = runs.assign(to_target=[reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])],
+                       learned_now=runs["best_valid_acc"] > chance_level)
+
+    def matrix(column: str) -> pd.DataFrame:
+        table = runs.pivot(index="seed", columns="lr", values=column).sort_index().sort_index(axis=1)
+        if table.isna().any().any() and column != "to_target":
+            missing = [f"lr {lr:g}" for lr in table.columns[table.isna().any()]]
+            raise ValueError(f"not every LR ran with every seed ({', '.join(missing[:5])}): the paired rules need both")
+        return table
+
+    valid = matrix("best_valid_acc")
+    return Runs(lrs=valid.columns.to_numpy(dtype=float), seeds=valid.index.to_numpy(), valid=valid.to_numpy(float),
+                test=matrix("test_acc").to_numpy(float), epochs=matrix("epochs").to_numpy(float),
+                to_target=matrix("to_target").to_numpy(float), learned=matrix("learned_now").to_numpy(bool))
+
+
+def _t_half(values: np.ndarray, level: float) -> np.ndarray:
+    """Half-width of the t-interval of each column's mean (NaN with fewer than 2 rows)."""
+    n = values.shape[0]
+    if n < 2:
+        return np.full(values.shape[1], np.nan)
+    return stats.t.ppf(0.5 + level / 2, n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+
+
+def equivalent_flags(r: Runs, best: int, tolerance: float) -> np.ndarray:
+    """Per LR: as good as the best (rule "equivalent"), all columns at once."""
+    diff = r.valid[:, [best]] - r.valid
+    mean, half = diff.mean(axis=0), _t_half(diff, 1 - 2 * I.EQUIVALENCE_ALPHA)
+    if r.valid.shape[0] < 2:
+        within = np.all(diff == 0, axis=0)
+    else:
+        within = (mean - half > -tolerance) & (mean + half < tolerance)
+    return within & r.learned.all(axis=0)
+
+
+def decide(r: Runs, tolerance: float) -> dict:
+    """Every pick of RULES on these runs: LRs (floats) or None where the rule picks nothing."""
+    mean = r.valid.mean(axis=0).round(9)
+    med_epochs = np.median(r.epochs, axis=0)
+    best = int(np.lexsort((r.lrs, med_epochs, -mean))[0])
+    fractions = r.learned.mean(axis=0)
+    edges = learning_edges(fractions.tolist(), best)
+    lr = lambda i: None if i is None else float(r.lrs[i])  # noqa: E731
+    picks = {"best": lr(best), "range_low": None, "range_high": None, "tradeoff": None, "tradeoff_saves": False,
+             "fastest_to_target": None, "none_up_to": lr(edges["none_to"]), "all_from": lr(edges["all_from"]),
+             "all_up_to": lr(edges["all_to"]), "none_from": lr(edges["none_from"])}
+    if not r.learned.any():
+        return picks
+    equivalent = equivalent_flags(r, best, tolerance)
+    low, high = contiguous_range(equivalent.tolist(), best) if equivalent[best] else (best, best)
+    picks["range_low"], picks["range_high"] = lr(low), lr(high)
+
+    saving = r.epochs[:, [best]] - r.epochs
+    saves = saving.mean(axis=0) - _t_half(saving, I.CONFIDENCE) > 0  # NaN (one seed) compares False
+    candidates = np.flatnonzero(equivalent & saves)
+    if len(candidates):
+        order = np.lexsort((r.lrs[candidates], -mean[candidates], med_epochs[candidates]))
+        picks["tradeoff"], picks["tradeoff_saves"] = lr(int(candidates[order[0]])), True
+    else:
+        picks["tradeoff"] = lr(best)
+    to_target = np.median(np.where(np.isnan(r.to_target), np.inf, r.to_target), axis=0)
+    if np.isfinite(to_target).any():
+        picks["fastest_to_target"] = lr(int(np.lexsort((r.lrs, -mean, to_target))[0]))
+    return picks
+
+
+PICKS = {  # what each pick is, for the stability table
+    "best": "best LR", "range_low": "best range, low end", "range_high": "best range, high end",
+    "tradeoff": "trade-off LR", "fastest_to_target": "fastest to target", "all_from": "every seed learns from",
+    "none_up_to": "no seed learns at and below", "all_up_to": "every seed learns up to",
+    "none_from": "no seed learns at and above",
+}
+
+
+def stability(r: Runs, tolerance: float, resamples: int = I.RESAMPLES) -> dict:
+    """Per pick: the share of seed resamples that pick each candidate, and the picks with each seed left out."""
+    full = decide(r, tolerance)
+    if len(r.seeds) < 2:  # nothing to resample: no pick can be shown stable
+        boot, loo = [full], []
+    else:
+        boot = [decide(r.take(rows), tolerance) for rows in I.seed_resamples(len(r.seeds), resamples)]
+        loo = [decide(r.take(rows), tolerance) for rows in I.leave_one_out(len(r.seeds))]
+    out = {}
+    for key in PICKS:
+        shares = I.shares([p[key] for p in boot])
+        top, top_share = next(iter(shares.items()))
+        stable = bool(len(r.seeds) >= 2 and top == full[key] and top_share >= STABLE_SHARE)
+        out[key] = {
+            "pick": full[key],
+            "bootstrap_share": round(shares.get(full[key], 0.0), 3),
+            "candidates": [{"lr": lr, "share": round(s, 3)} for lr, s in shares.items() if s >= SHOWN_SHARE],
+            "set": [full[key]] if stable else smallest_set(shares),
+            "leave_one_seed_out": [p[key] for p in loo],
+            "stable": stable,
+        }
+    return out
+
+
+def smallest_set(shares: dict) -> list:
+    """The fewest candidates, most often picked first, that together are picked in STABLE_SHARE of resamples."""
+    chosen, total = [], 0.0
+    for value, share in shares.items():
+        chosen.append(value)
+        total += share
+        if total >= STABLE_SHARE - 1e-9:
+            break
+    return sorted(chosen, key=lambda v: (v is None, v or 0))
+
+
+def per_lr(r: Runs, tolerance: float, valid_images: int) -> pd.DataFrame:
+    """One row per LR: seeds that learned (Clopper-Pearson), accuracies (t-intervals; of the seeds that learned
+    where they split), equivalence to the best, epochs saved against it, time to target."""
+    full = decide(r, tolerance)
+    best = int(np.flatnonzero(r.lrs == full["best"])[0])
+    equivalent = equivalent_flags(r, best, tolerance) if r.learned.any() else np.zeros(len(r.lrs), bool)
+    best_mean = float(r.valid[:, best].mean())
+    noise = I.binomial_se(best_mean, valid_images)
+    rows = []
+    for i, lr in enumerate(r.lrs):
+        learned = r.learned[:, i]
+        k, n = int(learned.sum()), len(learned)
+        cp = I.clopper_pearson(k, n)
+        valid, test = I.t_interval(r.valid[:, i]), I.t_interval(r.test[:, i])
+        learned_valid = I.t_interval(r.valid[learned, i]) if k else (math.nan,) * 3
+        tost = I.tost_paired(r.valid[:, best], r.valid[:, i], tolerance)
+        saving = I.paired_saving(r.epochs[:, best], r.epochs[:, i])
+        to_target = np.where(np.isnan(r.to_target[:, i]), np.inf, r.to_target[:, i])
+        median_to_target = float(np.median(to_target))
+        rows.append({
+            "lr": float(lr), "seeds": n, "learned": k, "learned_low": cp[0], "learned_high": cp[1],
+            "valid_mean": valid[0], "valid_low": valid[1], "valid_high": valid[2],
+            "learned_valid_mean": learned_valid[0], "learned_valid_low": learned_valid[1],
+            "learned_valid_high": learned_valid[2], "test_mean": test[0], "test_low": test[1], "test_high": test[2],
+            "gap_to_best": best_mean - valid[0], "gap_below_noise": bool(abs(best_mean - valid[0]) < noise),
+            "diff_low90": tost["diff_low"], "diff_high90": tost["diff_high"], "equivalent": bool(equivalent[i]),
+            "in_best_range": bool(full["range_low"] is not None and full["range_low"] <= lr <= full["range_high"]),
+            "epochs_median": float(np.median(r.epochs[:, i])), "saving_mean": saving["saving_mean"],
+            "saving_low": saving["saving_low"], "saving_high": saving["saving_high"],
+            "saving_significant": saving["significant"],
+            "to_target_median": median_to_target if math.isfinite(median_to_target) else math.nan,
+            "reached_target": int(np.isfinite(to_target).sum()),
+        })
+    table = pd.DataFrame(rows)
+    numeric = [c for c in table.columns if c != "lr" and table[c].dtype == float]
+    table[numeric] = table[numeric].round(DIGITS)
+    return table
+
+
+def noise(best_valid: float, best_test: float, valid_images: int, test_images: int, table: pd.DataFrame) -> dict:
+    """The images' own sampling error beside the gaps between LRs."""
+    valid_se, test_se = I.binomial_se(best_valid, valid_images), I.binomial_se(best_test, test_images)
+    below = table[table["gap_below_noise"] & (table["gap_to_best"] > 0)]
+    return {"valid_images": valid_images, "test_images": test_images, "valid_se": round(valid_se, DIGITS),
+            "test_se": round(test_se, DIGITS), "lrs_within_one_valid_se_of_best": [float(lr) for lr in below["lr"]]}
+
+
+# --- the learning edge without early stopping (make learning-edge) ---------------------------------------------
+
+def edge_without_patience(edge_runs: pd.DataFrame, edge_curves: pd.DataFrame, default_curves: pd.DataFrame,
+                          default_runs: pd.DataFrame) -> dict:
+    """Per LR: seeds that left the chance level within the cap (and when), the training loss's fall, a power-law
+    fit of epochs against LR, and whether each run repeated its default-sweep twin until the twin stopped."""
+    per_lr = []
+    for lr, group in edge_runs.groupby("lr", sort=True):
+        left = group["left_chance_epoch"].dropna()
+        k, n = len(left), len(group)
+        per_lr.append({
+            "lr": float(lr), "seeds": n, "left_chance": k, "cap": int(group["cap"].max()),
+            "epochs_median": float(left.median()) if k == n else None,
+            "epochs_min": float(left.min()) if k else None, "epochs_max": float(left.max()) if k else None,
+            "loss_drop_median": round(float((1 - group["last_train_loss"] / group["first_train_loss"]).median()),
+                                      DIGITS),
+            "default_stopped_at": _default_epochs(default_runs, lr),
+        })
+    done = edge_runs.dropna(subset=["left_chance_epoch"])
+    fit = None
+    if done["lr"].nunique() >= 3:
+        reg = stats.linregress(np.log10(done["lr"]), np.log10(done["left_chance_epoch"]))
+        half = stats.t.ppf(0.975, len(done) - 2) * reg.stderr
+        fit = {"exponent_b": round(reg.slope, 3), "exponent_low": round(reg.slope - half, 3),
+               "exponent_high": round(reg.slope + half, 3), "c": float(f"{10 ** reg.intercept:.4g}"),
+               "r_squared": round(reg.rvalue ** 2, 4), "runs": len(done),
+               "formula": "epochs to leave chance = c * LR ** b"}
+    all_left = [row["lr"] for row in per_lr if row["left_chance"] == row["seeds"]]
+    smallest_all = None  # the smallest LR from which up every LR tested had every seed leave the chance level
+    for row in reversed(per_lr):
+        if row["left_chance"] < row["seeds"]:
+            break
+        smallest_all = row["lr"]
+    return {"per_lr": per_lr, "fit": fit, "every_lr_learns_from": smallest_all, "lrs_all_left": all_left,
+            "twins": twins_repeated(edge_curves, default_curves)}
+
+
+def _default_epochs(default_runs: pd.DataFrame, lr: float) -> list[int]:
+    return sorted(int(e) for e in default_runs.loc[np.isclose(default_runs["lr"], lr), "epochs"])
+
+
+def twins_repeated(longer: pd.DataFrame, default: pd.DataFrame) -> dict:
+    """How many runs repeated their default-sweep twin (same LR and seed) number for number over the epochs both
+    ran, and the largest difference in validation accuracy where they did not (another CPU or library build
+    changes the last bits of the arithmetic, and the runs drift apart from there)."""
+    same = compared = 0
+    largest = 0.0
+    for (lr, seed), run in longer.groupby(["lr", "seed"]):
+        twin = default[(np.isclose(default["lr"], lr)) & (default["seed"] == seed)].sort_values("epoch")
+        if twin.empty:
+            continue
+        n = min(len(twin), len(run))
+        a = run.sort_values("epoch").iloc[:n]
+        compared += 1
+        if a[["train_loss", "valid_acc"]].to_numpy().tolist() == twin[["train_loss", "valid_acc"]].iloc[:n].to_numpy().tolist():
+            same += 1
+        largest = max(largest, float(np.abs(a["valid_acc"].to_numpy() - twin["valid_acc"].iloc[:n].to_numpy()).max()))
+    return {"compared": compared, "repeated": same, "largest_valid_difference": round(largest, DIGITS)}
+
+
+def upper_edge(curves: pd.DataFrame, runs: pd.DataFrame, above: float, chance_level: float) -> list[dict]:
+    """Per LR above `above` with a run that did not stay learned: runs that never left the chance level, runs that
+    learned and then collapsed (their last epoch lost more than half of their peak's height above the chance
+    level; early stopping still keeps the peak's weights), and runs that stayed learned."""
+    rows = []
+    for lr, group in curves[curves["lr"] > above].groupby("lr", sort=True):
+        never = collapsed = stayed = 0
+        for _, run in group.sort_values("epoch").groupby("seed"):
+            accuracy = run["valid_acc"].fillna(0.0)  # a diverged epoch has no accuracy
+            peak = accuracy.max()
+            if peak <= chance_level:
+                never += 1
+            elif accuracy.iloc[-1] < peak - (peak - chance_level) / 2:
+                collapsed += 1
+            else:
+                stayed += 1
+        if never or collapsed:
+            peak = runs.loc[np.isclose(runs["lr"], lr), "best_valid_acc"]
+            rows.append({"lr": float(lr), "never_left_chance": never, "learned_then_collapsed": collapsed,
+                         "stayed_learned": stayed, "best_valid_max": round(float(peak.max()), DIGITS)})
+    return rows
+
+
+# --- the patience ablation, made fair ---------------------------------------------------------------------------
+
+def stopped_with_patience(curve: pd.DataFrame, patience: int) -> tuple[float, int]:
+    """What a run with less patience would have reached: (best validation accuracy, epochs) of the same
+    curve cut where `patience` epochs passed without a strictly better accuracy. Exact for the same run:
+    training does not depend on the patience until the run stops."""
+    best, since, epochs = -math.inf, 0, 0
+    for accuracy in curve.sort_values("epoch")["valid_acc"]:
+        epochs += 1
+        if accuracy > best:
+            best, since = accuracy, 0
+        else:
+            since += 1
+        if since >= patience:
+            break
+    return best, epochs
+
+
+def patience_gains(longer_runs: pd.DataFrame, longer_curves: pd.DataFrame, default_runs: pd.DataFrame,
+                   patience: int) -> pd.DataFrame:
+    """Per longer run: the validation gain over the same curve stopped at `patience` (exact), the test gain over
+    the default-sweep twin, and whether the run hit its epoch cap (then its gain is a lower bound)."""
+    curves = dict(tuple(longer_curves.groupby(["lr", "seed"])))
+    twins = default_runs.set_index(["lr", "seed"])
+    rows = []
+    for run in longer_runs.sort_values(["lr", "seed"]).itertuples():
+        if (run.lr, run.seed) not in twins.index:  # a sweep without this LR and seed (an experiment's)
+            continue
+        short_best, short_epochs = stopped_with_patience(curves[(run.lr, run.seed)], patience)
+        twin = twins.loc[(run.lr, run.seed)]
+        rows.append({"lr": run.lr, "seed": run.seed, "valid_gain": run.best_valid_acc - short_best,
+                     "test_gain": run.test_acc - twin["test_acc"], "epochs": int(run.epochs),
+                     "short_epochs": short_epochs, "at_cap": run.stopped_by == "max_epochs"})
+    return pd.DataFrame(rows, columns=["lr", "seed", "valid_gain", "test_gain", "epochs", "short_epochs", "at_cap"])
+
+
+def ablation_verdict(gains: pd.DataFrame, reference_lr: float, range_low: float, best_mean: float,
+                     default_means: dict) -> dict:
+    """Does more patience help the LRs below the best range more than it helps the best LR? Per LR the mean
+    gains (validation: exact; test: against the default twin) with t-intervals, and the gain beyond the best
+    LR's, paired by seed. The explanation holds at an LR when its validation gain beyond the best LR's is
+    significant (interval above 0) and its test gain is positive; censored runs make a gain a lower bound."""
+    reference = gains[np.isclose(gains["lr"], reference_lr)].set_index("seed")
+    rows = []
+    for lr, group in gains.groupby("lr", sort=True):
+        group = group.set_index("seed")
+        valid, test = I.t_interval(group["valid_gain"]), I.t_interval(group["test_gain"])
+        beyond = (I.t_interval(group["valid_gain"] - reference.loc[group.index, "valid_gain"])
+                  if len(reference) and set(group.index) <= set(reference.index) else (math.nan,) * 3)
+        gap = best_mean - default_means.get(float(lr), math.nan)
+        rows.append({
+            "lr": float(lr), "seeds": len(group), "below_best_range": bool(lr < range_low),
+            "valid_gain": valid[0], "valid_gain_low": valid[1], "valid_gain_high": valid[2],
+            "test_gain": test[0], "test_gain_low": test[1], "test_gain_high": test[2],
+            "beyond_best_lr": beyond[0], "beyond_low": beyond[1], "beyond_high": beyond[2],
+            "gap_closed": valid[0] / gap if gap > 0 else math.nan,
+            "at_cap": int(group["at_cap"].sum()), "epochs_ratio": float((group["epochs"] / group["short_epochs"]).median()),
+            "holds": bool(lr < range_low and not math.isnan(beyond[1]) and beyond[1] > 0 and test[0] > 0),
+        })
+    table = pd.DataFrame(rows)
+    numeric = [c for c in table.columns if c != "lr" and table[c].dtype == float]
+    table[numeric] = table[numeric].round(DIGITS)
+    below = table[table["below_best_range"]]
+    holds = below[below["holds"]]
+    if reference.empty:  # without the best LR's own gain there is nothing to judge a gain against
+        verdict = "no reference"
+    else:
+        verdict = ("holds" if len(below) and len(holds) == len(below) else
+                   "holds in part" if len(holds) else "does not hold" if len(below) else "not tested")
+    return {"reference_lr": reference_lr, "population": [float(lr) for lr in below["lr"]],
+            "holds_at": [float(lr) for lr in holds["lr"]], "verdict": verdict,
+            "censored_runs": int(gains["at_cap"].sum()), "per_lr": table.to_dict("records")}
+
+
+def sweep_settings(params: dict) -> dict:
+    """What the learning-edge runs share with a sweep they can speak about (its experiment.json keeps them)."""
+    return {"data.split_seed": params["data"]["split_seed"], "data.train_size": params["data"]["train_size"],
+            "data.valid_size": params["data"]["valid_size"], "train.batch_size": params["train"]["batch_size"],
+            "model.double_softmax": params["model"]["double_softmax"], "train.precision": params["train"]["precision"]}
+
+
+# --- all conclusions together -------------------------------------------------------------------------------------
+
+def split_sensitivity(runs: pd.DataFrame, curves: pd.DataFrame, splits: dict, split_seed: int, tolerance: float,
+                      chance_level: float, full: dict) -> dict:
+    """Each other split's picks beside the default split's on the same LRs and seeds (3 seeds: no stability).
+    splits: {split seed: (runs, curves)}."""
+    def picks(r: pd.DataFrame, c: pd.DataFrame) -> dict:
+        return decide(as_matrices(r, c, chance_level, target_accuracy(r, tolerance)), tolerance)
+
+    out = {}
+    for seed, (other_runs, other_curves) in sorted(splits.items()):
+        same = runs[runs["lr"].isin(set(other_runs["lr"])) & runs["seed"].isin(set(other_runs["seed"]))]
+        other = picks(other_runs, other_curves)
+        out[f"split-{seed}"] = {
+            "split_seed": seed, "lrs": int(other_runs["lr"].nunique()),
+            "seeds": sorted(int(x) for x in other_runs["seed"].unique()), "picks": other,
+            "default_split_same_runs": picks(same, curves) if len(same) else None,  # None: a sweep without them
+            "best_in_study_range": bool(full["range_low"] is not None
+                                        and full["range_low"] <= other["best"] <= full["range_high"]),
+            "valid_best_mean": round(float(other_runs.groupby("lr")["best_valid_acc"].mean().max()), DIGITS),
+        }
+    return {"default_split_seed": split_seed, "splits": out}
+
+
+def statement(c: dict) -> str:
+    """The one sentence at the top of README and REPORT, from the numbers."""
+    r, best, t, edge = c["best_range"], c["best"], c["tradeoff"], c["learning_edge"]
+    if r["low_lr"] is None:
+        return "No learning rate learned anything: check the settings (patience, max_epochs, split sizes)."
+    best_text = (f"{best['lr']:g}" if best["stability"]["stable"] else
+                 " or ".join(f"{lr:g}" for lr in best["stability"]["set"]) + " (the seeds decide between them)")
+    epochs = best["epochs_median"]
+    sentence = (f"Use a learning rate from {r['low_lr']:g} to {r['high_lr']:g} (shown as good as the best within "
+                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; best {best_text}, "
+                f"{100 * best['valid_mean']:.2f}% validation): about {epochs:g} epochs, {best['seconds_median']:.0f} s "
+                f"here, to early stopping; "
+                + ("no LR as good as the best stops measurably sooner, so the trade-off is the best LR itself"
+                   if not t["saves_epochs"] else
+                   f"LR {t['lr']:g} is as good and saves {t['saving_mean']:.1f} epochs"))
+    failing = [row["lr"] for row in c["per_lr"] if row["lr"] > best["lr"] and row["learned"] < row["seeds"]]
+    sentence += (f"; above {r['high_lr']:g} accuracy falls, and from {failing[0]:g} up some seeds do not learn at all"
+                 if failing else "")
+    fit = (edge.get("without_patience") or {}).get("fit")
+    p5 = edge["patience_5"]
+    if p5["none_up_to"] is not None and fit:
+        sentence += (f"; at {p5['none_up_to']:g} and below, patience {c['patience']} stops every run on the initial plateau, but "
+                     f"given about {fit['c']:.3g} x LR^{fit['exponent_b']:.2f} epochs "
+                     f"({fit['c'] * 1e-6 ** fit['exponent_b']:.0f} at 1e-6) they learn too")
+    return sentence + "."
+
+
+def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float, patience: int,
+             valid_images: int, test_images: int, edge=None, ablation=None, splits: dict | None = None,
+             split_seed: int | None = None) -> dict:
+    """Every conclusion with its rule, interval and stability (metrics/conclusions.json).
+    edge: (runs, curves, experiment) of make learning-edge; ablation: ([(runs, curves), ...], names) of the
+    longer-patience experiments; splits: {split seed: (runs, curves)}."""
+    target = target_accuracy(runs, tolerance)
+    r = as_matrices(runs, curves, chance_level, target)
+    full, stable = decide(r, tolerance), stability(r, tolerance)
+    table = per_lr(r, tolerance, valid_images)
+    row = lambda lr: table[table["lr"] == lr].iloc[0]  # noqa: E731
+    cost_per_epoch = float(runs["train_time_s"].sum() / max(runs["epochs"].sum(), 1))
+    best, tradeoff = row(full["best"]), row(full["tradeoff"] if full["tradeoff"] is not None else full["best"])
+
+    def described(x, key: str) -> dict:
+        return {"lr": float(x["lr"]), "valid_mean": x["valid_mean"], "valid_interval": [x["valid_low"], x["valid_high"]],
+                "test_mean": x["test_mean"], "test_interval": [x["test_low"], x["test_high"]],
+                "learned": f"{x['learned']}/{x['seeds']}", "epochs_median": x["epochs_median"],
+                "seconds_median": round(x["epochs_median"] * cost_per_epoch, 1), "stability": stable[key]}
+
+    edges = ("none_up_to", "all_from", "all_up_to", "none_from")
+    c = {
+        "rules": RULES,
+        "runs": len(runs), "lrs": len(r.lrs), "seeds": len(r.seeds),
+        "tolerance": tolerance, "chance_level": chance_level, "patience": patience, "stable_share": STABLE_SHARE,
+        "pick_labels": PICKS,
+        "best": {**described(best, "best"), "rule": RULES["best"]},
+        "best_range": {
+            "rule": RULES["best_range"], "low_lr": full["range_low"], "high_lr": full["range_high"],
+            "lrs": int(table["in_best_range"].sum()), "tolerance": tolerance,
+            "equivalent_lrs": [float(lr) for lr in table.loc[table["equivalent"], "lr"]],
+            "ends": {"low": stable["range_low"], "high": stable["range_high"]},
+        },
+        "tradeoff": {**described(tradeoff, "tradeoff"), "rule": RULES["tradeoff"], "saves_epochs": full["tradeoff_saves"],
+                     "saving_mean": tradeoff["saving_mean"], "saving_interval": [tradeoff["saving_low"], tradeoff["saving_high"]]},
+        "time_to_target": {"rule": RULES["time_to_target"], "target_valid_acc": round(target, DIGITS),
+                           "lr": full["fastest_to_target"],
+                           "epochs_median": None if full["fastest_to_target"] is None
+                           else row(full["fastest_to_target"])["to_target_median"],
+                           "stability": stable["fastest_to_target"]},
+        "learning_edge": {
+            "rule": RULES["edges"],
+            "patience_5": {key: full[key] for key in edges} | {
+                "stability": {key: stable[key] for key in edges},
+                "stopped_at_epoch": sorted({int(e) for e in runs.loc[(runs["best_valid_acc"] <= chance_level)
+                                                                      & (runs["lr"] < full["best"]), "epochs"]})},
+            "without_patience": None,
+            "upper": upper_edge(curves, runs, full["all_up_to"] or full["best"], chance_level),
+        },
+        "noise": noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table),
+        "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
+        "patience_ablation": None,
+        "per_lr": table.to_dict("records"),
+    }
+    if edge is not None:
+        edge_runs, edge_curves, experiment = edge
+        c["learning_edge"]["without_patience"] = {
+            "rule": RULES["edge_without_patience"], **experiment,
+            **edge_without_patience(edge_runs, edge_curves, curves, runs)}
+    if ablation is not None and full["range_low"] is not None:
+        longer, names = ablation
+        gains = pd.concat([patience_gains(lr_runs, lr_curves, runs, patience) for lr_runs, lr_curves in longer],
+                          ignore_index=True)
+        means = runs.groupby("lr")["best_valid_acc"].mean().to_dict()
+        c["patience_ablation"] = {"experiments": names, **(ablation_verdict(
+            gains, full["best"], full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
+            "reference_lr": full["best"], "population": [], "holds_at": [], "verdict": "no twins",
+            "censored_runs": 0, "per_lr": []})}
+    return {"statement": statement(c), **c}
+
+
+def json_safe(value):
+    """NaN -> null, numpy numbers -> Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,21 @@
+"""The study's extra experiments (committed as data) and the conclusions drawn from everything.
+
+Kept apart from stages/lib/paths.py only because the aggregate depends on that module: a name added there would
+mark the aggregate changed, and it cannot run again without the 230 runs' folders (see README, "Layout").
+tests/test_dvc_yaml.py checks these paths against dvc.yaml like the others.
+"""
+
+from pathlib import Path
+
+# make learning-edge (tools/learning_edge.py): small LRs trained without early stopping until they learn
+EDGE_DIR = Path("metrics/learning_edge")
+EDGE_RUNS_CSV = EDGE_DIR / "runs.csv"  # one row per (LR, seed): the first epoch above the chance level
+EDGE_CURVES_CSV = EDGE_DIR / "curves.csv"  # one row per (LR, seed, epoch)
+EDGE_EXPERIMENT_JSON = EDGE_DIR / "experiment.json"  # what ran, with which cap, how long
+
+# make experiments (tools/experiments.py): DVC experiments whose per-run tables are kept in git, one folder each
+EXPERIMENTS_DIR = Path("metrics/experiments")
+
+# conclude: every conclusion with its rule, interval and stability, and the per-LR table they are drawn from
+CONCLUSIONS_JSON = Path("metrics/conclusions.json")
+CONCLUSIONS_PER_LR_CSV = Path("metrics/conclusions_per_lr.csv")  # one row per LR: learned, t-intervals, TOST, saving

@@ -1,0 +1,198 @@
+"""The conclude stage's rules on synthetic runs whose answer is known: intervals that fit five values,
+equivalence (TOST) instead of "can't tell apart", the trade-off's fallback, stability as sets, the learning edge
+without patience and the fair patience ablation."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.lib import answer, conclusions as C, inference as I
+
+TOL, CHANCE = 0.005, 0.2
+
+
+def sweep(acc: dict, epochs: dict, reach: dict | None = None):
+    """runs and curves from {lr: [acc per seed]}, {lr: [epochs per seed]}; reach: {lr: [epoch the run first reaches
+    its best]} (default: its last epoch). Each curve climbs to its best at that epoch and stays there."""
+    runs, curves = [], []
+    for lr, accs in acc.items():
+        for seed, a in enumerate(accs):
+            n = epochs[lr][seed]
+            at = (reach or {}).get(lr, [n] * len(accs))[seed]
+            runs.append({"lr": lr, "seed": seed, "best_valid_acc": a, "test_acc": a - 0.001, "epochs": n,
+                         "train_time_s": float(n), "stopped_by": "early_stopping"})
+            values = [0.11 + (a - 0.11) * min(e, at) / at for e in range(1, n + 1)]
+            curves += [{"lr": lr, "seed": seed, "epoch": e, "train_loss": 1.0 / e, "valid_acc": v}
+                       for e, v in enumerate(values, 1)]
+    return pd.DataFrame(runs), pd.DataFrame(curves)
+
+
+def matrices(runs, curves):
+    return C.as_matrices(runs, curves, CHANCE, C.target_accuracy(runs, TOL))
+
+
+def test_clopper_pearson_against_known_values():
+    assert I.clopper_pearson(0, 5) == pytest.approx((0.0, 0.521823), abs=1e-6)
+    assert I.clopper_pearson(2, 5) == pytest.approx((0.052745, 0.853367), abs=1e-6)
+    assert I.clopper_pearson(5, 5) == pytest.approx((0.478177, 1.0), abs=1e-6)
+
+
+def test_t_interval_and_binomial_noise():
+    mean, low, high = I.t_interval([1, 2, 3, 4, 5])
+    assert mean == 3 and high - mean == pytest.approx(2.776445 * math.sqrt(2.5) / math.sqrt(5), rel=1e-6)
+    assert math.isnan(I.t_interval([1.0])[1])
+    assert I.binomial_se(0.98, 5000) == pytest.approx(0.00198, abs=1e-5)
+
+
+def test_tost_on_constructed_pairs():
+    best = np.array([0.980, 0.981, 0.979, 0.982, 0.980])
+    close = best - np.array([0.001, 0.002, 0.0015, 0.001, 0.002])  # consistently 1.5 points in a thousand below
+    assert I.tost_paired(best, close, TOL)["equivalent"]
+    far = best - np.array([0.004, 0.006, 0.005, 0.004, 0.007])  # mean gap 0.0052: its interval crosses 0.005
+    assert not I.tost_paired(best, far, TOL)["equivalent"]
+    noisy = best - np.array([-0.02, 0.02, -0.015, 0.015, 0.0])  # mean 0, but the spread is wider than the margin
+    result = I.tost_paired(best, noisy, TOL)
+    assert result["diff_low"] < 0 < result["diff_high"] and not result["equivalent"]  # contains 0, not equivalent
+
+
+def test_an_lr_where_two_of_five_seeds_learn_is_never_as_good_as_the_best():
+    acc = {1e-3: [0.98] * 5, 3e-3: [0.98, 0.98, 0.11, 0.11, 0.11]}
+    runs, curves = sweep(acc, {lr: [10] * 5 for lr in acc})
+    r = matrices(runs, curves)
+    best = int(np.flatnonzero(r.lrs == 1e-3)[0])
+    assert not C.equivalent_flags(r, best, tolerance=1.0)[1]  # even a margin that every difference fits
+    table = C.per_lr(r, TOL, 5000)
+    row = table[table["lr"] == 3e-3].iloc[0]
+    assert row["learned"] == 2 and row["learned_valid_mean"] == pytest.approx(0.98)  # the seeds that learned, apart
+
+
+def test_range_is_the_contiguous_equivalent_lrs_and_a_gap_breaks_it():
+    acc = {1e-4: [0.979, 0.980, 0.978, 0.981, 0.979],  # equivalent, but cut off by 3e-4
+           3e-4: [0.95, 0.99, 0.96, 0.99, 0.94],  # mean 0.966: not shown equivalent
+           1e-3: [0.980, 0.981, 0.979, 0.982, 0.980],
+           3e-3: [0.979, 0.980, 0.978, 0.981, 0.979]}
+    runs, curves = sweep(acc, {lr: [10] * 5 for lr in acc})
+    picks = C.decide(matrices(runs, curves), TOL)
+    assert (picks["best"], picks["range_low"], picks["range_high"]) == (1e-3, 1e-3, 3e-3)
+
+
+def test_trade_off_falls_back_to_the_best_lr_when_no_saving_is_significant():
+    acc = {1e-3: [0.980] * 5, 3e-3: [0.979] * 5}
+    runs, curves = sweep(acc, {1e-3: [20, 22, 19, 21, 20], 3e-3: [17, 25, 15, 26, 18]})  # 0.2 fewer, noisy
+    picks = C.decide(matrices(runs, curves), TOL)
+    assert picks["tradeoff"] == 1e-3 and not picks["tradeoff_saves"]
+    row = answer.answer_row(_conclusions(runs, curves))
+    assert row["tradeoff_lr"] == answer.SAME_AS_BEST
+
+
+def test_trade_off_is_the_lr_with_a_significant_saving():
+    acc = {1e-3: [0.980] * 5, 3e-3: [0.979] * 5}
+    runs, curves = sweep(acc, {1e-3: [20, 22, 19, 21, 20], 3e-3: [14, 15, 13, 15, 14]})
+    picks = C.decide(matrices(runs, curves), TOL)
+    assert picks["tradeoff"] == 3e-3 and picks["tradeoff_saves"]
+
+
+def test_a_pick_that_flips_with_one_seed_is_a_set():
+    acc = {1e-3: [0.980, 0.980, 0.980, 0.980, 0.990],  # best only thanks to seed 4
+           2e-3: [0.982, 0.982, 0.982, 0.982, 0.978]}
+    runs, curves = sweep(acc, {lr: [10] * 5 for lr in acc})
+    r = matrices(runs, curves)
+    assert C.decide(r, TOL)["best"] == 1e-3
+    best = C.stability(r, TOL, resamples=500)["best"]
+    assert not best["stable"] and best["set"] == [1e-3, 2e-3]
+    assert 2e-3 in best["leave_one_seed_out"]  # leaving seed 4 out flips it
+    row = answer.answer_row(_conclusions(runs, curves))
+    assert row["best_lr"] == "0.001 or 0.002"
+
+
+def test_a_pick_every_resample_agrees_on_is_one_lr():
+    acc = {1e-3: [0.980, 0.981, 0.979, 0.980, 0.981], 1e-2: [0.90, 0.91, 0.90, 0.92, 0.90]}
+    runs, curves = sweep(acc, {lr: [10] * 5 for lr in acc})
+    best = C.stability(matrices(runs, curves), TOL, resamples=200)["best"]
+    assert best["stable"] and best["set"] == [1e-3] and best["bootstrap_share"] == 1.0
+
+
+def test_stability_is_deterministic():
+    acc = {1e-3: [0.980, 0.980, 0.980, 0.980, 0.990], 2e-3: [0.982, 0.982, 0.982, 0.982, 0.978]}
+    runs, curves = sweep(acc, {lr: [10] * 5 for lr in acc})
+    r = matrices(runs, curves)
+    assert C.stability(r, TOL, resamples=300) == C.stability(r, TOL, resamples=300)
+
+
+def test_power_law_fit_recovers_the_exponent_of_the_learning_edge():
+    rows = [{"lr": lr, "seed": seed, "left_chance_epoch": round(6e-5 / lr), "cap": 200, "first_train_loss": 2.3,
+             "last_train_loss": 2.2} for lr in (1e-6, 2e-6, 3e-6, 5e-6, 1e-5) for seed in range(3)]  # E = 6e-5 / LR
+    rows.append({"lr": 5e-7, "seed": 0, "left_chance_epoch": None, "cap": 200, "first_train_loss": 2.3,
+                 "last_train_loss": 2.29})  # still on the plateau at the cap
+    edge = C.edge_without_patience(pd.DataFrame(rows), pd.DataFrame(columns=["lr", "seed", "epoch", "train_loss",
+                                                                          "valid_acc"]),
+                                   pd.DataFrame(columns=["lr", "seed", "epoch", "train_loss", "valid_acc"]),
+                                   pd.DataFrame(columns=["lr", "seed", "epochs"]))
+    assert edge["fit"]["exponent_b"] == pytest.approx(-1.0, abs=1e-3) and edge["fit"]["c"] == pytest.approx(6e-5)
+    assert edge["every_lr_learns_from"] == 1e-6  # 5e-7 has a seed still at chance
+    assert edge["per_lr"][0]["left_chance"] == 0 and edge["per_lr"][1]["epochs_median"] == 60
+
+
+def test_a_run_cut_where_patience_five_would_stop_it():
+    curve = pd.DataFrame({"epoch": range(1, 13), "valid_acc": [0.1, 0.5, 0.6, 0.6, 0.59, 0.6, 0.58, 0.6,
+                                                             0.7, 0.71, 0.7, 0.7]})
+    assert C.stopped_with_patience(curve, 5) == (0.6, 8)  # epochs 4-8 bring nothing better than 0.6
+    assert C.stopped_with_patience(curve, 20) == (0.71, 12)
+
+
+def test_ablation_verdict_compares_each_gain_with_the_best_lrs_and_counts_censored_runs():
+    gains = pd.DataFrame(
+        [{"lr": 1e-3, "seed": s, "valid_gain": g, "test_gain": 0.0, "epochs": 40, "short_epochs": 20, "at_cap": False}
+         for s, g in enumerate([0.002, 0.001, 0.002])]
+        + [{"lr": 1e-5, "seed": s, "valid_gain": g, "test_gain": 0.003, "epochs": 400, "short_epochs": 200,
+            "at_cap": s == 0} for s, g in enumerate([0.010, 0.012, 0.011])]
+        + [{"lr": 1e-4, "seed": s, "valid_gain": g, "test_gain": 0.001, "epochs": 60, "short_epochs": 50,
+            "at_cap": False} for s, g in enumerate([0.002, 0.001, 0.003])])
+    verdict = C.ablation_verdict(gains, 1e-3, range_low=2e-4, best_mean=0.98, default_means={1e-5: 0.96, 1e-4: 0.97})
+    assert verdict["population"] == [1e-5, 1e-4] and verdict["holds_at"] == [1e-5]
+    assert verdict["verdict"] == "holds in part" and verdict["censored_runs"] == 1
+
+
+def test_upper_edge_tells_never_learned_from_collapsed():
+    curves = pd.DataFrame(
+        [{"lr": 0.02, "seed": 0, "epoch": e, "valid_acc": a} for e, a in enumerate([0.1, 0.1, 0.1], 1)]
+        + [{"lr": 0.02, "seed": 1, "epoch": e, "valid_acc": a} for e, a in enumerate([0.4, 0.1, 0.1], 1)]
+        + [{"lr": 0.02, "seed": 2, "epoch": e, "valid_acc": a} for e, a in enumerate([0.5, 0.8, 0.9], 1)])
+    runs = pd.DataFrame({"lr": [0.02] * 3, "seed": [0, 1, 2], "best_valid_acc": [0.1, 0.4, 0.9]})
+    assert C.upper_edge(curves, runs, 0.01, CHANCE) == [
+        {"lr": 0.02, "never_left_chance": 1, "learned_then_collapsed": 1, "stayed_learned": 1, "best_valid_max": 0.9}]
+
+
+def _conclusions(runs, curves) -> dict:
+    """The parts of metrics/conclusions.json the answer row reads, as the conclude stage builds them."""
+    r = matrices(runs, curves)
+    full, stability = C.decide(r, TOL), C.stability(r, TOL, resamples=300)
+    table = C.per_lr(r, TOL, 5000)
+    best = table[table["lr"] == full["best"]].iloc[0]
+    return json.loads(json.dumps({
+        "best": {"valid_mean": best["valid_mean"], "test_mean": best["test_mean"],
+                 "epochs_median": best["epochs_median"], "stability": stability["best"]},
+        "best_range": {"low_lr": full["range_low"], "high_lr": full["range_high"]},
+        "tradeoff": {"saves_epochs": full["tradeoff_saves"], "stability": stability["tradeoff"]},
+        "learning_edge": {"patience_5": {k: full[k] for k in ("none_up_to", "all_from", "all_up_to", "none_from")}},
+    }))
+
+
+def test_the_checks_speak_only_about_a_sweep_made_like_them():
+    """A committed check (the learning edge, the ablation, a split) made with the default data sizes, batch size,
+    loss and precision is left out for an experiment that changed them, and named as such."""
+    from stages import conclude
+
+    made = pd.DataFrame({"train_size": [3000], "valid_size": [5000], "batch_size": [32], "double_softmax": [False],
+                         "precision": ["fp32"]})
+    assert conclude.made_like(made, made.copy())
+    assert not conclude.made_like(made, made.assign(train_size=1000))
+    params = {"data": {"split_seed": 1, "train_size": 3000, "valid_size": 5000},
+              "model": {"double_softmax": False}, "train": {"batch_size": 32, "precision": "fp32"}}
+    info = {"settings": C.sweep_settings(params)}
+    assert conclude.edge_made_like(info, params)
+    assert not conclude.edge_made_like(info, {**params, "data": {**params["data"], "train_size": 1000}})
+    assert not conclude.edge_made_like({}, params)  # a table that does not say how it was made is not used

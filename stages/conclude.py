@@ -109,8 +109,12 @@ def main() -> None:
             longer.append(tables[:2])
             names.append(name)
             checks.append(cost(name, tables[0], wall_time(tables[2])))
-    splits = {seed: tables for seed, tables in split_experiments().items() if made_like(tables[0], runs)
-              or other_settings.append(f"{SPLIT_PREFIX}{seed}")}
+    splits = {}
+    for seed, tables in split_experiments().items():
+        if made_like(tables[0], runs):
+            splits[seed] = tables
+        else:
+            other_settings.append(f"{SPLIT_PREFIX}{seed}")
     checks += [cost(f"{SPLIT_PREFIX}{seed}", runs_, wall_time(info)) for seed, (runs_, _, info) in splits.items()]
     conclusions = C.assemble(runs, curves, s["tolerance"], s["chance_level"], s["patience"],
                              valid_images=split["valid"]["size"], test_images=split["test"]["size"], edge=edge,

@@ -15,23 +15,35 @@ endif
 export PATH := $(VENV_DIR)/bin:$(PATH)
 
 # make run JOBS=N: N train stages at a time (auto: one per usable CPU, or one per GPU; 1: one after another).
-# make shard SHARD=I/N: this machine's share of the train stages, pushed to the default DVC remote.
+# make shard SHARD=I/N: this machine's share of the train stages, each pushed to the default DVC remote as it ends.
 JOBS ?= auto
 NAMES ?=
+REMOTES ?=
+PINNED_REMOTES := s3 ssh
+space := $(subst ,, )
 SHARD ?=
 
-.PHONY: setup run shard ablation learning-edge experiments test bench clean-venv
+.PHONY: setup run shard prepare ablation learning-edge experiments test bench clean-venv
 
 # Installs only when the environment lacks what requirements.txt and constraints.txt (every package pinned) ask for:
-# the stamp holds their hash, so a fresh clone (new file times) or a prebuilt VENV installs nothing again.
+# the stamp holds their hash and the remote back-ends installed, so a fresh clone (new file times) or a prebuilt
+# VENV installs nothing again. REMOTES=ssh,s3 adds DVC's back-ends for such remotes (dvc[ssh,s3], pinned too);
+# back-ends installed before are kept.
 setup:
-	@if [ -x "$(PYTHON)" ] && [ "$$(cat "$(STAMP)" 2>/dev/null)" = "$(REQUIREMENTS_HASH)" ]; then \
-	    echo "setup: $(VENV_DIR) has the pinned packages"; \
+	@set -e; stamp=$$(cat "$(STAMP)" 2>/dev/null || true); had=$$(echo "$$stamp" | cut -s -d' ' -f2); \
+	for remote in $$(echo "$(REMOTES)" | tr ',' ' '); do \
+	    case "$$remote" in $(subst $(space),|,$(PINNED_REMOTES))) ;; \
+	        *) echo "setup: REMOTES may name $(PINNED_REMOTES) (their packages are pinned in constraints.txt), got '$$remote'" >&2; exit 2;; esac; \
+	done; \
+	want=$$(echo "$$had,$(REMOTES)" | tr ',' '\n' | grep . | sort -u | paste -sd, -); \
+	if [ -x "$(PYTHON)" ] && [ "$$stamp" = "$$(echo $(REQUIREMENTS_HASH) $$want)" ]; then \
+	    echo "setup: $(VENV_DIR) has the pinned packages$${want:+ and DVC's $$want back-ends}"; \
 	else \
-	    set -e; test -x "$(PYTHON)" || python3 -m venv "$(VENV_DIR)"; \
+	    test -x "$(PYTHON)" || python3 -m venv "$(VENV_DIR)"; \
 	    "$(PYTHON)" -m pip install --quiet --upgrade pip; \
 	    "$(PYTHON)" -m pip install --quiet -r requirements.txt -c constraints.txt; \
-	    echo "$(REQUIREMENTS_HASH)" > "$(STAMP)"; \
+	    if [ -n "$$want" ]; then "$(PYTHON)" -m pip install --quiet "dvc[$$want]" -c constraints.txt; fi; \
+	    echo $(REQUIREMENTS_HASH) $$want > "$(STAMP)"; \
 	fi
 
 run: setup
@@ -40,6 +52,10 @@ run: setup
 shard: setup
 	@test -n "$(SHARD)" || { echo "make shard needs SHARD=I/N, e.g. make shard SHARD=1/4"; exit 2; }
 	$(PYTHON) -m tools.run_study --jobs $(JOBS) --shard $(SHARD) --push
+
+# Before the shards of a cluster start: MNIST downloaded once, here, and pushed to the default remote for them to pull.
+prepare: setup
+	$(PYTHON) -m tools.run_study --prepare
 
 # The patience ablation (issue: why do small LRs end less accurate?): a DVC experiment, trained JOBS at a time.
 ablation: setup
@@ -54,6 +70,8 @@ learning-edge: setup
 experiments: setup
 	$(PYTHON) -m tools.experiments $(NAMES) --jobs $(JOBS)
 
+# the tests run README's SSH and S3 remote examples: DVC's back-ends for them are part of the test environment
+test: REMOTES := ssh,s3
 test: setup
 	$(PYTHON) -m pytest
 

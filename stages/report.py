@@ -101,8 +101,10 @@ def edge_lines(c: dict) -> list[str]:
         lines.append(
             f"3. **With patience {c['patience']}, runs at LR {p5['none_up_to']:g} and below are stopped on the initial plateau**: "
             f"their validation accuracy never rose above the chance level ({c['chance_level']:g}) before early "
-            f"stopping ended them at epoch {stopped} (every seed learns from {p5['all_from']:g} up; "
-            f"edge {lr_set(p5['stability']['none_up_to'])}).")
+            f"stopping ended them at epoch {stopped} ("
+            + (f"every seed learns from {p5['all_from']:g} up" if p5["all_from"] is not None
+               else "at no LR above it did every seed learn")
+            + f"; edge {lr_set(p5['stability']['none_up_to'])}).")
     else:
         lines.append(f"3. **At every LR below the best at least one seed learned** with patience {c['patience']}.")
     if free:
@@ -133,8 +135,10 @@ def edge_lines(c: dict) -> list[str]:
     if upper:
         parts = "; ".join(f"{u['lr']:g}: {u['never_left_chance']} never left chance, {u['learned_then_collapsed']} "
                           f"learned then collapsed, {u['stayed_learned']} stayed learned" for u in upper)
-        lines.append(f"   At the top, {p5['all_up_to']:g} is the largest LR where every seed learns "
-                     f"({lr_set(p5['stability']['all_up_to'])}); above it, per LR: {parts}.")
+        top = (f"{p5['all_up_to']:g} is the largest LR where every seed learns "
+               f"({lr_set(p5['stability']['all_up_to'])}); above it" if p5["all_up_to"] is not None
+               else "no LR has every seed learning; where some failed")
+        lines.append(f"   At the top, {top}, per LR: {parts}.")
     if "learning-edge" in c.get("checks_made_under_other_settings", []):
         lines.append("   The learning-edge runs (`make learning-edge`) were made under other settings than this sweep's: "
                      "not used here.")
@@ -184,6 +188,10 @@ def split_lines(c: dict) -> list[str]:
                      f"| {trade} | {'✓' if split['best_in_study_range'] else '✗'} "
                      f"| {_or_none(d['best']) if d else 'n/a'}; {_or_none(d['range_low']) if d else ''} to "
                      f"{_or_none(d['range_high']) if d else ''} |")
+    common = sens.get("common_range")
+    lines += ["", (f"In the best range on all {common['draws']} draws (the study's and these): **{common['low_lr']:g} "
+                   f"to {common['high_lr']:g}**." if common else
+                   "The best ranges of these draws and the study's do not overlap: the range depends on the data set.")]
     return lines
 
 

@@ -196,3 +196,23 @@ def test_the_checks_speak_only_about_a_sweep_made_like_them():
     assert conclude.edge_made_like(info, params)
     assert not conclude.edge_made_like(info, {**params, "data": {**params["data"], "train_size": 1000}})
     assert not conclude.edge_made_like({}, params)  # a table that does not say how it was made is not used
+
+
+def test_the_range_on_every_draw_of_the_images_is_the_overlap_of_the_draws_ranges():
+    lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+    study = sweep({1e-4: [0.90] * 3, 3e-4: [0.978] * 3, 1e-3: [0.98] * 3, 3e-3: [0.979] * 3, 1e-2: [0.978] * 3},
+                  {lr: [20] * 3 for lr in lrs})
+    # another draw: the range ends one step lower at the top, one step lower at the bottom
+    other = sweep({1e-4: [0.977] * 3, 3e-4: [0.979] * 3, 1e-3: [0.98] * 3, 3e-3: [0.978] * 3, 1e-2: [0.95] * 3},
+                  {lr: [20] * 3 for lr in lrs})
+    c = C.assemble(*study, TOL, CHANCE, 5, 5000, 10000, splits={7: other}, split_seed=1)
+    assert (c["best_range"]["low_lr"], c["best_range"]["high_lr"]) == (3e-4, 1e-2)
+    assert (c["split_sensitivity"]["splits"]["split-7"]["picks"]["range_low"],
+            c["split_sensitivity"]["splits"]["split-7"]["picks"]["range_high"]) == (1e-4, 3e-3)
+    assert c["split_sensitivity"]["common_range"] == {"low_lr": 3e-4, "high_lr": 3e-3, "draws": 2}
+    assert "from 0.0003 to 0.003 on all 2 draws of the images tried" in c["statement"]
+    # draws whose ranges do not overlap: no common range, and the sentence says so
+    apart = sweep({1e-4: [0.98] * 3, 3e-4: [0.90] * 3, 1e-3: [0.90] * 3, 3e-3: [0.90] * 3, 1e-2: [0.90] * 3},
+                  {lr: [20] * 3 for lr in lrs})
+    c = C.assemble(*study, TOL, CHANCE, 5, 5000, 10000, splits={7: apart}, split_seed=1)
+    assert c["split_sensitivity"]["common_range"] is None and "the ranges do not overlap" in c["statement"]

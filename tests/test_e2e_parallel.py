@@ -187,6 +187,60 @@ def test_a_train_stage_killed_mid_epoch_is_trained_again_and_nothing_else(origin
     assert "up to date" in dvc(repo, "status").stdout
 
 
+def _wait_for_processes_to_end(repo: Path, seconds: float = 60) -> list[str]:
+    deadline = time.time() + seconds
+    while processes_in(repo) and time.time() < deadline:
+        time.sleep(0.5)
+    return processes_in(repo)
+
+
+def test_a_runner_killed_outright_leaves_no_stage_running_and_the_next_run_resumes(origin):
+    """kill -9 of the runner (or of make run): its guard stops the workers; nothing is left holding DVC's lock."""
+    repo = on_its_own(clone(origin, origin.parent / "runner-killed"))
+    set_params(repo, **{"train.max_epochs": 60, "train.patience": 60})
+    commit(repo, "longer runs")
+    runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    logs = repo / ".dvc/tmp/run_study"
+    deadline = time.time() + 600
+    while time.time() < deadline and runner.poll() is None:
+        if len([p for p in logs.glob("train_*.log") if "epoch" in p.read_text(errors="replace")]) >= 2:
+            break
+        time.sleep(0.2)
+    assert any("stages.train" in p for p in processes_in(repo)), "no train stage was running"
+    runner.kill()
+    runner.wait()
+    assert _wait_for_processes_to_end(repo) == []  # no worker, no DVC, no train stage: no orphan
+    resumed = run_study(repo, "--jobs", "2")  # not DVC's lock error
+    assert "train stages done" in resumed.stderr and "up to date" in dvc(repo, "status").stdout
+
+
+def test_sigterm_while_the_final_stages_run_stops_them_and_nothing_is_written_later(origin):
+    repo = on_its_own(clone(origin, origin.parent / "final-stopped"))
+    # a range test that runs long enough to be stopped in the middle
+    set_params(repo, **{"lr_find.steps": 4000, "lr_find.divergence": 1.0e9})
+    commit(repo, "long range test")
+    run_study(repo, "--jobs", "2", "--shard", "1/1")  # the train stages first: then only the final stages are left
+    outputs = sorted((repo / "metrics/lr_find").glob("*"))  # DVC removes them before the stage runs
+
+    def written() -> dict:
+        return {p.name: p.stat().st_mtime_ns if p.exists() else None for p in outputs}
+
+    runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and runner.poll() is None and not any("stages.lr_find" in p for p in processes_in(repo)):
+        time.sleep(0.2)
+    assert any("stages.lr_find" in p for p in processes_in(repo)), "the range test was not running"
+    runner.send_signal(signal.SIGTERM)  # a scheduler's stop
+    out, err = runner.communicate(timeout=120)
+    assert runner.returncode == 130 and "run the same command again to resume" in err, err
+    assert _wait_for_processes_to_end(repo, 10) == []
+    when_stopped = written()
+    time.sleep(5)
+    assert written() == when_stopped  # no stage went on to write its outputs
+
+
 def test_a_corrupted_split_or_raw_file_is_rebuilt_by_its_stage_and_no_run_retrains(origin, serial):
     repo = on_its_own(clone(origin, origin.parent / "corrupted"))
     run_study(repo, "--jobs", "2")

@@ -1,6 +1,8 @@
 """`make shard` / `make run` stop before anything runs when the remote cannot take or give the work, and an empty
 share pushes nothing: the real runner in a copy of the project (nothing is trained)."""
 
+import socket
+
 import pytest
 
 from tests.pipeline import dvc, make_repo, run_study, set_params
@@ -53,3 +55,30 @@ def test_an_empty_share_pushes_nothing(repo, tmp_path):
         assert list(remote.iterdir()) == [] and nothing_ran(repo)  # not MNIST, not the workspace
     finally:
         dvc(repo, "remote", "remove", "shared")
+
+
+@pytest.mark.parametrize("url, settings", [
+    ("ssh://root@127.0.0.1:{port}/srv/lr-sweep", {}),  # nothing listens on that port
+    ("s3://lr-sweep/study", {"endpointurl": "http://127.0.0.1:{port}"}),
+])
+def test_a_remote_that_does_not_answer_stops_before_training(repo, url, settings):
+    """README's SSH and S3 examples with the back-ends `make setup REMOTES=ssh,s3` installs: a remote that cannot be
+    reached is named before anything runs (not a silent retrain of everything here)."""
+    port = _closed_port()
+    dvc(repo, "remote", "add", "-d", "away", url.format(port=port))
+    for key, value in settings.items():
+        dvc(repo, "remote", "modify", "away", key, value.format(port=port))
+    try:
+        result = run_study(repo, "--jobs", "1", check=False)
+        assert result.returncode != 0 and "cannot be reached" in result.stderr and "nothing was run" in result.stderr
+        assert "requires 'dvc-" not in result.stderr  # the back-end is installed: DVC did try to reach it
+        assert "Traceback" not in result.stderr and nothing_ran(repo)
+        assert len(result.stderr.strip().splitlines()) == 2  # "checking ..." and the error
+    finally:
+        dvc(repo, "remote", "remove", "away")
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # free once the socket is closed: nothing listens there

@@ -1,9 +1,10 @@
 """REPORT.md's text, from hand-made sweeps: the conclusions with their intervals, the rules, and sweeps
 where nothing learned or where only one seed ran."""
 
-import pandas as pd
-
+import itertools
 import json
+
+import pandas as pd
 
 from stages import report
 from stages.lib import conclusions as C, range_test_scores
@@ -71,6 +72,21 @@ def test_a_sweep_where_nothing_learned_says_so_and_names_no_tradeoff(tmp_path):
     assert "**No learning rate learned anything**" in text
     assert "no best range and no trade-off to report" in text and "Best accuracy/time trade-off" not in text
     assert "there is no best range to judge the range test's suggestions against" in text
+
+
+def test_every_shape_of_a_three_lr_sweep_renders(tmp_path):
+    """Per LR no seed, one of two or both seeds learned, in every combination (27 sweeps): the report names
+    what exists and never prints None or nan (a tiny study's shape once broke it)."""
+    outcomes = {"none": (0.11, 0.12), "split": (0.11, 0.6), "all": (0.6, 0.62)}
+    for shape in itertools.product(outcomes, repeat=3):
+        raw = [run(lr, seed, outcomes[kind][seed] + 0.01 * i) for i, (lr, kind) in enumerate(zip((1e-3, 1e-2, 3e-2), shape))
+               for seed in (0, 1)]
+        runs, lrs, s = analyze(raw)
+        text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
+        assert "None" not in text and "nan" not in text.lower().replace("nanogpt", ""), shape
+    raw = [run(1e-3, 0, 0.11), run(1e-3, 1, 0.12), run(1e-2, 0, 0.11), run(1e-2, 1, 0.5)]
+    runs, lrs, s = analyze(raw)
+    assert "at no LR above it did every seed learn" in render(s, lrs, tmp_path, runs, conclusions_of(raw))
 
 
 def test_one_seed_has_no_intervals_and_says_why(tmp_path):

@@ -144,7 +144,12 @@ def test_a_share_to_push_needs_a_remote_and_a_folder_remote_must_be_there(tmp_pa
     with pytest.raises(SystemExit, match="does not exist here"):
         run_study.check_remote("shared", "file:///mnt/not-mounted/lr-sweep", push=True)
     run_study.check_remote("shared", str(tmp_path), push=True)  # there: fine
-    run_study.check_remote("s3", "s3://bucket/lr-sweep", push=True)  # DVC reaches it itself
+    asked = []
+    run_study.check_remote("s3", "s3://bucket/lr-sweep", push=True, reach=lambda r: asked.append(r))  # it answered
+    assert asked == ["s3"]  # another back-end is asked, through DVC
+    with pytest.raises(SystemExit, match=r"'s3' \(s3://bucket/lr-sweep\) cannot be reached: Connect call failed; "
+                                         r"nothing was run"):
+        run_study.check_remote("s3", "s3://bucket/lr-sweep", push=False, reach=lambda r: "Connect call failed")
     run_study.check_remote(None, None, push=False)  # no remote, no push: everything trains here
 
 

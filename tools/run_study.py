@@ -1,8 +1,8 @@
 """Run the study with several train stages at a time, on this machine or as one share of several machines.
 
-    python -m tools.run_study [--jobs N|auto] [--shard I/N [--push]]
+    python -m tools.run_study [--jobs N|auto] [--shard I/N [--push]] [--prepare]
 
-`make run JOBS=N` and `make shard SHARD=I/N` call it. It uses DVC's own machinery only: the upstream stages
+`make run JOBS=N`, `make shard SHARD=I/N` and `make prepare` call it. It uses DVC's own machinery only: the upstream stages
 with `dvc repro`, then each pending `train@<lr>-<seed>` stage with `dvc --wait-for-lock repro --single-item`,
 N at a time (DVC releases its repo lock while a stage's command runs), then `dvc repro` for the rest
 (aggregate, the LR range test, plot, report). Each worker gets its share of the CPU threads (or one GPU
@@ -10,9 +10,16 @@ each). Stages already done, or in DVC's run-cache, are not trained again, so aft
 stopped; a stage writes its output folder whole or not at all) the next run resumes where this one stopped.
 
 With --shard I/N it runs only the I-th of N disjoint shares of the train stages (a stage's share is fixed
-by its name), and with --push sends them to the default DVC remote with `dvc push --run-cache`. Where a
+by its name), and with --push sends each train stage to the default DVC remote (`dvc push --run-cache`) as
+soon as it finishes, so that a share stopped half-way (preempted, requeued) resumes where it stopped. Where a
 default remote is set, every `dvc repro` here runs with --pull, so the machine that assembles the study
-(plain `make run`) restores every share from the remote and trains nothing.
+(plain `make run`) restores every share from the remote and trains nothing. --prepare runs the upstream
+stages once and pushes them, so that the machines of a cluster pull MNIST from the remote instead of each
+downloading it (the split has an uncached output, which keeps it out of the run-cache: each machine makes it again,
+in seconds, from the same seed).
+
+Every `dvc` it starts runs in a process group of its own, watched by tools/process_guard.py: however the
+runner ends (Ctrl-C, a closed terminal, a scheduler's SIGTERM, kill -9), no stage goes on as an orphan.
 """
 
 import argparse
@@ -42,11 +49,76 @@ CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # "max 100000", or "<quota> 
 CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")  # cpu.cfs_quota_us (-1: none) and cpu.cfs_period_us
 
 
+class Guard:
+    """The runner's side of tools/process_guard.py: tells it each process group started and ended."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([sys.executable, "-m", "tools.process_guard"], stdin=subprocess.PIPE,
+                                        text=True, start_new_session=True)
+
+    def tell(self, line: str) -> None:
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, ValueError):  # the guard is gone: the runner still stops its groups itself
+            pass
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        self.process.wait()
+
+
+GUARD: Guard | None = None  # started by main(); functions called from elsewhere (tests) run unguarded
+
+
+def start_group(command: list[str], **popen) -> subprocess.Popen:
+    """A process in a group of its own (Ctrl-C in a terminal reaches the runner alone), watched by the guard."""
+    process = subprocess.Popen(command, start_new_session=True, **popen)
+    if GUARD:
+        GUARD.tell(f"+{process.pid}")
+    return process
+
+
+def stop_group(process: subprocess.Popen, grace_s: float = STOP_GRACE_S, interrupt: bool = True) -> None:
+    """SIGINT to the process's group (DVC stops its stage, which leaves no partial output), then SIGKILL."""
+    if process.poll() is None:
+        if interrupt:
+            os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    end_group(process)
+
+
+def end_group(process: subprocess.Popen) -> None:
+    if GUARD:
+        GUARD.tell(f"-{process.pid}")
+
+
+DVC_LOCKED = "Unable to acquire lock"
+
+
 def dvc(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).with_name("dvc")), *args]
-    result = subprocess.run(command, capture_output=capture, text=True)
+    pipe = subprocess.PIPE if capture else None
+    process = start_group(command, stdout=pipe, stderr=pipe, text=True)
+    try:
+        stdout, stderr = process.communicate()
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM or SIGHUP to the runner: stop this dvc and its stage too
+        stop_group(process)
+        raise
+    end_group(process)
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout or "").strip() if capture else ""
+        if DVC_LOCKED in detail:
+            raise SystemExit(f"run_study: error: another DVC command holds this workspace's lock (`dvc {args[0]}` "
+                             f"could not start); wait for it to end, or find it with `ps -ef | grep dvc`")
         raise SystemExit(f"run_study: error: `dvc {' '.join(args)}` failed ({result.returncode})\n{detail}")
     return result
 
@@ -153,6 +225,7 @@ class Progress:
     started_at: float = field(default_factory=time.time)
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    push_failed: list[str] = field(default_factory=list)
     trained_seconds: list[float] = field(default_factory=list)
     interactive: bool = field(default_factory=sys.stderr.isatty)
     last_line: float = 0.0
@@ -230,10 +303,9 @@ def start(worker: Worker, stage: str, pull: list[str]) -> None:
     worker.stage, worker.started = stage, time.time()
     worker.log = LOG_DIR / f"{stage.replace('@', '_')}.log"
     with open(worker.log, "w") as log:
-        worker.process = subprocess.Popen(
+        worker.process = start_group(
             [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock", "repro", "--single-item", *pull, stage],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **worker.env, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # Ctrl-C reaches the runner alone; it stops the workers itself
         )
 
 
@@ -245,14 +317,19 @@ def stop_all(workers: list[Worker]) -> None:
     deadline = time.time() + STOP_GRACE_S
     for w in workers:
         if w.process:
-            try:
-                w.process.wait(timeout=max(0.1, deadline - time.time()))
-            except subprocess.TimeoutExpired:
-                os.killpg(w.process.pid, signal.SIGKILL)
-                w.process.wait()
+            stop_group(w.process, grace_s=max(0.1, deadline - time.time()), interrupt=False)
 
 
-def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list[str]) -> None:
+def push_stage(stage: str, progress: "Progress") -> None:
+    """A finished train stage to the default remote at once, so that a share stopped later resumes from it."""
+    pushed = dvc("--wait-for-lock", "push", "--run-cache", stage, check=False)
+    if pushed.returncode != 0:
+        progress.push_failed.append(stage)
+        tail = (pushed.stderr or pushed.stdout).strip().splitlines()[-3:]
+        progress.note(f"{stage}: push failed, tried again at the end:\n  " + "\n  ".join(tail))
+
+
+def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list[str], push: bool = False) -> None:
     workers = [Worker(env) for env in envs]
     queue = list(stages)
     try:
@@ -260,10 +337,13 @@ def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list
             for w in workers:
                 if w.stage and w.process.poll() is not None:
                     seconds = time.time() - w.started
+                    end_group(w.process)
                     if w.process.returncode == 0:
                         progress.done.append(w.stage)
                         if "is cached - skipping run" not in w.log.read_text(errors="replace"):
                             progress.trained_seconds.append(seconds)
+                        if push:
+                            push_stage(w.stage, progress)
                     else:
                         progress.failed.append(w.stage)
                         tail = w.log.read_text(errors="replace").strip().splitlines()[-5:]
@@ -309,21 +389,34 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="auto", help="train stages at a time (default: auto)")
     parser.add_argument("--shard", help="I/N: run only the I-th of N shares of the train stages")
-    parser.add_argument("--push", action="store_true", help="with --shard: dvc push --run-cache when done")
+    parser.add_argument("--push", action="store_true",
+                        help="with --shard: push each train stage to the default DVC remote as it finishes")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only the upstream stages (MNIST, the split), pushed to the default DVC remote for "
+                             "the machines that run the shares")
     args = parser.parse_args(argv)
     if args.push and not args.shard:
         parser.error("--push goes with --shard")
+    if args.prepare and (args.shard or args.push):
+        parser.error("--prepare goes alone")
     shard = parse_shard(args.shard) if args.shard else None
     workers, envs = plan_workers(args.jobs, usable_cpus(), gpu_count())
     lock = hold_lock()  # noqa: F841 (held until the process ends)
+    global GUARD
+    GUARD = Guard()
     # a scheduler's stop (SLURM, Kubernetes) and a closed terminal are handled like Ctrl-C: the workers stop too
     for stop in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(stop, _interrupt)
     try:
-        study(args, shard, envs, workers)
-    except KeyboardInterrupt:  # outside the pool (upstream stages, the final repro): DVC stops its own stage
+        if args.prepare:
+            prepare()
+        else:
+            study(args, shard, envs, workers)
+    except KeyboardInterrupt:  # outside the pool (upstream stages, the final repro): their dvc was stopped
         print("run_study: interrupted; run the same command again to resume", file=sys.stderr)
         raise SystemExit(130) from None
+    finally:
+        GUARD.close()
 
 
 def _interrupt(signum, frame):
@@ -336,15 +429,17 @@ def remote_url(remote: str) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def check_remote(remote: str | None, url: str | None, push: bool) -> None:
-    """Before anything runs: a share that is to be pushed needs a remote, and a remote on a path (a mounted shared
-    folder) must be there (for a first push, the folder it goes in); otherwise every stage would train here first
-    and then fail at the push, or be trained again without a word. (Remotes on other back-ends are reached by DVC
-    itself when it pulls or pushes.)"""
+def check_remote(remote: str | None, url: str | None, push: bool, reach=None) -> None:
+    """Before anything runs: a share that is to be pushed needs a remote, and the remote must answer: a folder (a
+    mounted shared one) must be there (for a first push, the folder it goes in), and any other back-end (SSH, S3, ...)
+    must answer a query from DVC; otherwise every stage would train here first and then fail at the push, or be
+    trained again without a word. `reach(remote)` is that query: None when it answered, else DVC's error."""
     if push and not remote:
         raise SystemExit("run_study: error: --push (make shard) needs a default DVC remote to push to; add one with "
                          "`dvc remote add -d <name> <url>` and commit .dvc/config (README: \"Several machines\")")
-    if remote and url and ("://" not in url or url.startswith("file://")):  # a local folder
+    if not remote or not url:
+        return
+    if "://" not in url or url.startswith("file://"):  # a local folder
         path = Path(url.removeprefix("file://"))
         path = path if path.is_absolute() else Path(".dvc") / path  # DVC reads a relative path from .dvc/config
         # the first share's push creates the folder; anything else needs it there (or it would pull nothing)
@@ -352,10 +447,42 @@ def check_remote(remote: str | None, url: str | None, push: bool) -> None:
             raise SystemExit(f"run_study: error: the default DVC remote {remote!r} is the folder {path}, which does not "
                              f"exist here (not mounted?); nothing was run. Mount it, or unset the remote "
                              f"(`dvc remote default --unset`) to train everything on this machine")
+        return
+    print(f"run_study: checking that the DVC remote {remote!r} ({url}) answers ...", file=sys.stderr, flush=True)
+    error = (reach or reach_remote)(remote)
+    if error:
+        raise SystemExit(f"run_study: error: the default DVC remote {remote!r} ({url}) cannot be reached: {error}; "
+                         f"nothing was run. Check its address, credentials and `make setup REMOTES=...` (README: "
+                         f"\"Several machines\"), or unset it (`dvc remote default --unset`) to train everything here")
+
+
+def reach_remote(remote: str) -> str | None:
+    """Ask the remote, through DVC's own file system for it (its URL, credentials, back-end), whether its folder
+    exists: a question every back-end must answer, reached or not (a missing back-end is an error here too)."""
+    from dvc.repo import Repo
+
+    try:
+        with Repo() as repo:
+            remote_fs = repo.cloud.get_remote(name=remote, command="run_study")
+            remote_fs.fs.exists(remote_fs.path)
+    except Exception as error:  # noqa: BLE001 (any back-end's error: the message is what the user needs)
+        return " ".join(str(error).split()) or type(error).__name__
+    return None
+
+
+def prepare() -> None:
+    """The upstream stages once, pushed with their run-cache: every share then pulls MNIST instead of downloading it."""
+    remote = default_remote()
+    check_remote(remote, remote_url(remote) if remote else None, push=True)
+    print(f"run_study: upstream stages ({', '.join(UPSTREAM)}), pushed to DVC remote {remote!r} ...", file=sys.stderr,
+          flush=True)
+    dvc("repro", "--pull", *UPSTREAM, capture=False)
+    dvc("push", "--run-cache", *UPSTREAM, capture=False)
+    print(f"run_study: prepared: the shares will pull MNIST from {remote!r}", file=sys.stderr)
 
 
 def study(args, shard, envs: list[dict], workers: int) -> None:
-    """Upstream stages, then the pending train stages in the pool, then push (a share) or aggregate."""
+    """Upstream stages, then the pending train stages in the pool (each pushed as it ends), then aggregate."""
     remote = default_remote()
     check_remote(remote, remote_url(remote) if remote else None, args.push)
     stages = train_stages()
@@ -376,13 +503,17 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
     print(f"run_study: {len(stages)} train stages{f' in share {shard[0]}/{shard[1]}' if shard else ''}, "
           f"{len(stages) - len(todo)} up to date, {len(todo)} to run or restore; {where}", file=sys.stderr, flush=True)
     progress = Progress(total=len(todo))
-    run_pool(todo, envs, progress, pull)
+    run_pool(todo, envs, progress, pull, push=args.push)
+    if todo:
+        trained = len(progress.trained_seconds)
+        print(f"run_study: {len(progress.done) - trained} restored from the DVC remote or the run-cache, {trained} "
+              f"trained here", file=sys.stderr, flush=True)
     if progress.failed:
         raise SystemExit(f"run_study: error: {len(progress.failed)} train stages failed: {', '.join(progress.failed)} "
                          f"(logs in {LOG_DIR}/); the others are kept, run again to retry")
     if shard:
-        if args.push:
-            print("run_study: dvc push --run-cache ...", file=sys.stderr, flush=True)
+        if args.push:  # each stage went as it finished; this sends what is left (a failed push, a stage up to date)
+            print("run_study: dvc push --run-cache (the share's train stages) ...", file=sys.stderr, flush=True)
             dvc("push", "--run-cache", *stages, capture=False)
         return
     dvc("repro", *pull, capture=False)  # aggregate, answer, lr_find, score_lr_find, plot, report

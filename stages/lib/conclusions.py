@@ -420,7 +420,15 @@ def split_sensitivity(runs: pd.DataFrame, curves: pd.DataFrame, splits: dict, sp
                                         and full["range_low"] <= other["best"] <= full["range_high"]),
             "valid_best_mean": round(float(other_runs.groupby("lr")["best_valid_acc"].mean().max()), DIGITS),
         }
-    return {"default_split_seed": split_seed, "splits": out}
+    # the LRs in the best range on every draw of the images: the study's range cut to each other split's
+    ranges = [(full["range_low"], full["range_high"])] + [(o["picks"]["range_low"], o["picks"]["range_high"])
+                                                          for o in out.values()]
+    common = None
+    if out and all(low is not None for low, _ in ranges):
+        low, high = max(low for low, _ in ranges), min(high for _, high in ranges)
+        common = {"low_lr": low, "high_lr": high, "draws": len(ranges)} if low <= high else None
+    return {"default_split_seed": split_seed, "splits": out, "common_range": common,
+            "rule": "common_range: the LRs inside the best range on the study's split and on every other split"}
 
 
 def statement(c: dict) -> str:
@@ -431,8 +439,14 @@ def statement(c: dict) -> str:
     best_text = (f"{best['lr']:g}" if best["stability"]["stable"] else
                  " or ".join(f"{lr:g}" for lr in best["stability"]["set"]) + " (the seeds decide between them)")
     epochs = best["epochs_median"]
+    splits, draws = c["split_sensitivity"], ""
+    if splits["splits"]:
+        common = splits["common_range"]
+        draws = (f"from {common['low_lr']:g} to {common['high_lr']:g} on all {common['draws']} draws of the "
+                 f"images tried; " if common else
+                 f"on the {len(splits['splits']) + 1} draws of the images tried the ranges do not overlap; ")
     sentence = (f"Use a learning rate from {r['low_lr']:g} to {r['high_lr']:g} (shown as good as the best within "
-                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; best {best_text}, "
+                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; {draws}best {best_text}, "
                 f"{100 * best['valid_mean']:.2f}% validation): about {epochs:g} epochs, {best['seconds_median']:.0f} s "
                 f"here, to early stopping; "
                 + ("no LR as good as the best stops measurably sooner, so the trade-off is the best LR itself"

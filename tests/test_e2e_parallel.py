@@ -197,7 +197,7 @@ def _wait_for_processes_to_end(repo: Path, seconds: float = 60) -> list[str]:
 def test_a_runner_killed_outright_leaves_no_stage_running_and_the_next_run_resumes(origin):
     """kill -9 of the runner (or of make run): its guard stops the workers; nothing is left holding DVC's lock."""
     repo = on_its_own(clone(origin, origin.parent / "runner-killed"))
-    set_params(repo, **{"train.max_epochs": 60, "train.patience": 60})
+    set_params(repo, **{"train.max_epochs": 30, "train.patience": 30})
     commit(repo, "longer runs")
     runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -213,6 +213,34 @@ def test_a_runner_killed_outright_leaves_no_stage_running_and_the_next_run_resum
     assert _wait_for_processes_to_end(repo) == []  # no worker, no DVC, no train stage: no orphan
     resumed = run_study(repo, "--jobs", "2")  # not DVC's lock error
     assert "train stages done" in resumed.stderr and "up to date" in dvc(repo, "status").stdout
+
+
+def test_a_share_stopped_half_way_resumes_on_a_fresh_machine_from_what_it_pushed(origin):
+    """A preempted or requeued cluster task starts again from a fresh clone: each run its share pushed as it
+    finished is restored, not trained again."""
+    first = clone(origin, origin.parent / "preempted")
+    set_params(first, **{"train.max_epochs": 60, "train.patience": 60})
+    commit(first, "longer runs")
+    runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2", "--shard", "1/1", "--push"],
+                              cwd=first, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs_dir, deadline = first / "data/runs", time.time() + 600
+    while time.time() < deadline and runner.poll() is None:  # until one run has finished and been pushed
+        logs = [p.read_text(errors="replace") for p in (first / ".dvc/tmp/run_study").glob("train_*.log")]
+        if sum("Updating lock file" in log for log in logs) >= 1 and len(logs) >= 3:
+            break
+        time.sleep(0.5)
+    time.sleep(5)  # the push of the finished run
+    runner.send_signal(signal.SIGTERM)  # the scheduler preempts the task
+    runner.communicate(timeout=120)
+    finished = {p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    assert 1 <= len(finished) < 6
+
+    again = clone(first, origin.parent / "requeued")  # the requeued task: a fresh clone of the same commit
+    resumed = run_study(again, "--jobs", "2", "--shard", "1/1", "--push")
+    restored = {log.stem.removeprefix("train_") for log in (again / ".dvc/tmp/run_study").glob("train_*.log")
+                if "is cached - skipping run" in log.read_text()}
+    assert finished <= restored, (finished, restored)  # every run pushed before the stop came back untrained
+    assert f"{len(restored)} restored from the DVC remote or the run-cache, {6 - len(restored)} trained here" in resumed.stderr
 
 
 def test_sigterm_while_the_final_stages_run_stops_them_and_nothing_is_written_later(origin):

@@ -1,6 +1,7 @@
 """The parallel runner's own decisions: shares, workers, threads (its end-to-end runs: test_e2e_parallel.py)."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def test_a_work_tree_it_cannot_write_gives_one_clear_line(tmp_path, monkeypatch)
 def test_a_closed_terminal_or_a_schedulers_stop_is_handled_like_ctrl_c(tmp_path, signal_name):
     """The runner turns the signal into its Ctrl-C path (stop the workers, say how to resume) instead of dying
     and leaving its workers to train on as orphans."""
+    shutil.copy(REPO_ROOT / "params.yaml", tmp_path)  # the runner checks it before anything else
     script = ("import sys, time; from tools import run_study\n"
               "def study(*args):\n    print('ready', flush=True); time.sleep(60)\n"
               "run_study.study = study\nrun_study.main(['--jobs', '1'])\n")
@@ -157,3 +159,17 @@ def test_the_first_push_may_create_the_remote_folder_in_a_mounted_one(tmp_path):
     run_study.check_remote("shared", str(tmp_path / "lr-sweep"), push=True)  # DVC creates lr-sweep/
     with pytest.raises(SystemExit, match="does not exist here"):  # the assembler would pull nothing from it
         run_study.check_remote("shared", str(tmp_path / "lr-sweep"), push=False)
+
+
+@pytest.mark.parametrize("seeds", ['["0;touch${IFS}PWNED"]', '["0/1"]', "[0, 1.5]"])
+def test_params_that_would_reach_a_shell_stop_the_runner_before_any_dvc_command(tmp_path, monkeypatch, seeds):
+    """DVC pastes sweep values into the train stages' shell commands: the runner checks params.yaml first."""
+    text = (REPO_ROOT / "params.yaml").read_text().replace("seeds: [0, 1, 2, 3, 4]", f"seeds: {seeds}")
+    assert f"seeds: {seeds}" in text
+    (tmp_path / "params.yaml").write_text(text)
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    monkeypatch.setattr(run_study, "dvc", lambda *args, **kw: ran.append(args))
+    with pytest.raises(SystemExit, match=r"^run_study: error: params.yaml: sweep.seeds must (hold integers|be a non-neg)"):
+        run_study.main(["--jobs", "1"])
+    assert ran == [] and not (tmp_path / "PWNED").exists() and not (tmp_path / ".dvc").exists()

@@ -37,6 +37,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stages.lib import params as P
 from stages.lib.layout import run_dir
 
 LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
@@ -226,6 +227,7 @@ class Progress:
     done: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     push_failed: list[str] = field(default_factory=list)
+    pushed: list[str] = field(default_factory=list)
     trained_seconds: list[float] = field(default_factory=list)
     interactive: bool = field(default_factory=sys.stderr.isatty)
     last_line: float = 0.0
@@ -323,7 +325,9 @@ def stop_all(workers: list[Worker]) -> None:
 def push_stage(stage: str, progress: "Progress") -> None:
     """A finished train stage to the default remote at once, so that a share stopped later resumes from it."""
     pushed = dvc("--wait-for-lock", "push", "--run-cache", stage, check=False)
-    if pushed.returncode != 0:
+    if pushed.returncode == 0:
+        progress.pushed.append(stage)
+    else:
         progress.push_failed.append(stage)
         tail = (pushed.stderr or pushed.stdout).strip().splitlines()[-3:]
         progress.note(f"{stage}: push failed, tried again at the end:\n  " + "\n  ".join(tail))
@@ -356,6 +360,14 @@ def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list
     except KeyboardInterrupt:
         progress.note("interrupted: stopping the workers ...")
         stop_all(workers)
+        if push:  # runs that finished but were not pushed yet (the stop came first): a requeued share needs them
+            for w in workers:
+                if w.stage and w.process.returncode == 0 and w.stage not in progress.done:
+                    progress.done.append(w.stage)
+            unpushed = [s for s in progress.done if s not in progress.pushed]
+            if unpushed:
+                progress.note(f"pushing {len(unpushed)} finished run(s) before stopping ...")
+                dvc("--wait-for-lock", "push", "--run-cache", *unpushed, check=False)
         progress.note(f"stopped after {len(progress.done)}/{progress.total} train stages; finished runs are kept, "
                       f"run the same command again to resume")
         raise SystemExit(130)
@@ -400,6 +412,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.prepare and (args.shard or args.push):
         parser.error("--prepare goes alone")
     shard = parse_shard(args.shard) if args.shard else None
+    # every value of params.yaml checked before any `dvc` command: DVC pastes sweep values into the train stages'
+    # shell commands, so a bad one (`seeds: ["0;rm ..."]`) must stop here, not in the stage after the shell ran it
+    P.load_checked("run_study", lambda params: params)
     workers, envs = plan_workers(args.jobs, usable_cpus(), gpu_count())
     lock = hold_lock()  # noqa: F841 (held until the process ends)
     global GUARD

@@ -3,6 +3,7 @@
 import csv
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -110,3 +111,24 @@ def read_csv(path) -> list[dict]:
     """A CSV the pipeline wrote, as a list of rows (every value a string, as written)."""
     with open(path) as f:
         return list(csv.DictReader(f))
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on (free once the probing socket is closed)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def apt_install(packages: list[str], installed) -> str | None:
+    """None when installed() holds (after installing Debian's packages where this is root with apt-get), else why not:
+    for tests that need a real server (sshd, SLURM) and skip, saying so, where it cannot be had."""
+    if installed():
+        return None
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        return f"not installed, and this is not root with apt-get: apt-get install {' '.join(packages)}"
+    quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "capture_output": True, "timeout": 900}
+    result = subprocess.run(["apt-get", "update", "-qq"], **quiet)
+    if result.returncode == 0:
+        result = subprocess.run(["apt-get", "install", "-y", "-qq", *packages], **quiet)
+    return None if installed() else f"could not install {' '.join(packages)}: {result.stderr.decode(errors='replace')[-300:]}"

@@ -1,11 +1,9 @@
 """`make shard` / `make run` stop before anything runs when the remote cannot take or give the work, and an empty
 share pushes nothing: the real runner in a copy of the project (nothing is trained)."""
 
-import socket
-
 import pytest
 
-from tests.pipeline import dvc, make_repo, run_study, set_params
+from tests.pipeline import dvc, free_port, make_repo, run_study, set_params
 from tools import run_study as runner
 
 pytestmark = pytest.mark.e2e
@@ -64,7 +62,7 @@ def test_an_empty_share_pushes_nothing(repo, tmp_path):
 def test_a_remote_that_does_not_answer_stops_before_training(repo, url, settings):
     """README's SSH and S3 examples with the back-ends `make setup REMOTES=ssh,s3` installs: a remote that cannot be
     reached is named before anything runs (not a silent retrain of everything here)."""
-    port = _closed_port()
+    port = free_port()  # nothing listens there
     dvc(repo, "remote", "add", "-d", "away", url.format(port=port))
     for key, value in settings.items():
         dvc(repo, "remote", "modify", "away", key, value.format(port=port))
@@ -76,9 +74,3 @@ def test_a_remote_that_does_not_answer_stops_before_training(repo, url, settings
         assert len(result.stderr.strip().splitlines()) == 2  # "checking ..." and the error
     finally:
         dvc(repo, "remote", "remove", "away")
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # free once the socket is closed: nothing listens there

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import clone, commit, dvc, make_repo, read_csv, run, run_study, set_params
+from tests.pipeline import apt_install, clone, commit, dvc, free_port, make_repo, read_csv, run, run_study, set_params
 from tools import run_study as runner
 
 pytestmark = pytest.mark.e2e
@@ -41,27 +41,6 @@ def _which(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
 
 
-def _install_slurm() -> str | None:
-    """None when SLURM's programs are here (installed now if need be), else why not."""
-    if all(_which(name) for name in DAEMONS):
-        return None
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "SLURM is not installed and this is not root with apt-get: apt-get install slurm-wlm munge"
-    quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "capture_output": True, "timeout": 900}
-    installed = subprocess.run(["apt-get", "update", "-qq"], **quiet)
-    if installed.returncode == 0:
-        installed = subprocess.run(["apt-get", "install", "-y", "-qq", "slurm-wlm", "munge"], **quiet)
-    if installed.returncode != 0 or not all(_which(name) for name in DAEMONS):
-        return f"could not install slurm-wlm and munge: {installed.stderr.decode(errors='replace')[-300:]}"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _slurm_conf(folder: Path) -> Path:
     host = socket.gethostname().split(".")[0]
     cpus = os.cpu_count() or 1
@@ -82,8 +61,8 @@ SlurmctldPidFile={folder}/slurmctld.pid
 SlurmdPidFile={folder}/slurmd.pid
 SlurmctldLogFile={folder}/slurmctld.log
 SlurmdLogFile={folder}/slurmd.log
-SlurmctldPort={_free_port()}
-SlurmdPort={_free_port()}
+SlurmctldPort={free_port()}
+SlurmdPort={free_port()}
 ReturnToService=2
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
@@ -107,7 +86,7 @@ def _munge_running() -> bool:
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory):
     """A single-node SLURM cluster of this machine for this module: the environment its commands need."""
-    why_not = _install_slurm()
+    why_not = apt_install(["slurm-wlm", "munge"], lambda: all(_which(name) for name in DAEMONS))
     if why_not:
         pytest.skip(why_not)
     if os.geteuid() != 0:

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import clone, commit, dvc, make_repo, run, set_params
-from tests.pipeline import BIN
+from tests.pipeline import BIN, apt_install, clone, commit, dvc, free_port, make_repo, run, set_params
 
 pytestmark = pytest.mark.e2e
 
@@ -23,22 +22,10 @@ TINY = {"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1,
         "sweep.lrs": [0.001, 0.01], "sweep.seeds": [0, 1], "lr_find.steps": 10}
 
 
-def _install_sshd() -> str | None:
-    if Path(SSHD).exists():
-        return None
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return "OpenSSH's server is not installed and this is not root with apt-get: apt-get install openssh-server"
-    quiet = {"env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}, "capture_output": True, "timeout": 900}
-    installed = subprocess.run(["apt-get", "update", "-qq"], **quiet)
-    if installed.returncode == 0:
-        installed = subprocess.run(["apt-get", "install", "-y", "-qq", "openssh-server"], **quiet)
-    return None if Path(SSHD).exists() else f"could not install openssh-server: {installed.stderr[-300:]!r}"
-
-
 @pytest.fixture(scope="module")
 def ssh_home(tmp_path_factory):
     """An sshd on a free loopback port that lets this user in with a key; a HOME whose ~/.ssh knows both."""
-    why_not = _install_sshd()
+    why_not = apt_install(["openssh-server"], Path(SSHD).exists)
     if why_not:
         pytest.skip(why_not)
     try:
@@ -52,9 +39,7 @@ def ssh_home(tmp_path_factory):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(server / "host_key")], check=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(home / ".ssh/id_ed25519")], check=True)
     shutil.copy(home / ".ssh/id_ed25519.pub", server / "authorized_keys")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     (server / "sshd_config").write_text(f"""\
 Port {port}
 ListenAddress 127.0.0.1

@@ -173,3 +173,16 @@ def test_params_that_would_reach_a_shell_stop_the_runner_before_any_dvc_command(
     with pytest.raises(SystemExit, match=r"^run_study: error: params.yaml: sweep.seeds must (hold integers|be a non-neg)"):
         run_study.main(["--jobs", "1"])
     assert ran == [] and not (tmp_path / "PWNED").exists() and not (tmp_path / ".dvc").exists()
+
+
+def test_pending_asks_dvc_once_for_the_whole_project(monkeypatch):
+    """`dvc status` with 230 stages as targets took minutes before training started; without targets, seconds."""
+    calls = []
+
+    class Done:
+        stdout = '{"train@0.001-0": [{"changed outs": {}}], "aggregate": [], "train@0.01-1": []}'
+
+    monkeypatch.setattr(run_study, "dvc", lambda *args, **kw: calls.append(args) or Done())
+    assert run_study.pending(["train@0.001-0", "train@0.001-1", "train@0.01-1"]) == ["train@0.001-0", "train@0.01-1"]
+    assert calls == [("status", "--json")]
+    assert run_study.pending([]) == [] and len(calls) == 1

@@ -131,8 +131,10 @@ def train_stages() -> list[str]:
 
 
 def pending(stages: list[str]) -> list[str]:
-    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run)."""
-    changed = json.loads(dvc("status", "--json", *stages).stdout or "{}") if stages else {}
+    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run).
+    One status of the whole project: with the 230 train stages named as targets DVC takes minutes (5 min 30 s on
+    2 cores before the first stage started), without them seconds."""
+    changed = json.loads(dvc("status", "--json").stdout or "{}") if stages else {}
     return [name for name in stages if name in changed]
 
 

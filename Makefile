@@ -17,13 +17,16 @@ export PATH := $(VENV_DIR)/bin:$(PATH)
 # make run JOBS=N: N train stages at a time (auto: one per usable CPU, or one per GPU; 1: one after another).
 # make shard SHARD=I/N: this machine's share of the train stages, each pushed to the default DVC remote as it ends.
 JOBS ?= auto
+# make verify RUNS=N: N committed runs, spread over the LR range, trained again and compared with the study.
+RUNS ?= 10
+RECORD ?=
 NAMES ?=
 REMOTES ?=
 PINNED_REMOTES := s3 ssh
 space := $(subst ,, )
 SHARD ?=
 
-.PHONY: setup run shard prepare ablation learning-edge experiments test bench clean-venv
+.PHONY: setup run shard prepare verify ablation learning-edge experiments test test-fast bench clean-venv
 
 # Installs only when the environment lacks what requirements.txt and constraints.txt (every package pinned) ask for:
 # the stamp holds their hash and the remote back-ends installed, so a fresh clone (new file times) or a prebuilt
@@ -57,6 +60,11 @@ shard: setup
 prepare: setup
 	$(PYTHON) -m tools.run_study --prepare
 
+# Any user checks the committed study: RUNS of its runs trained again here and compared with it, bit for bit.
+verify: setup
+	dvc repro split
+	$(PYTHON) -m tools.verify --runs $(RUNS) --jobs $(JOBS) $(if $(RECORD),--record)
+
 # The patience ablation (issue: why do small LRs end less accurate?): a DVC experiment, trained JOBS at a time.
 ablation: setup
 	$(PYTHON) -m tools.patience_ablation --jobs $(JOBS)
@@ -74,6 +82,10 @@ experiments: setup
 test: REMOTES := ssh,s3
 test: setup
 	$(PYTHON) -m pytest
+
+# The quick tests only (no end-to-end DVC runs): minutes, where `make test` takes over an hour on 2 cores.
+test-fast: setup
+	$(PYTHON) -m pytest -m "not e2e"
 
 bench: setup
 	dvc repro split

@@ -15,7 +15,7 @@ import pandas as pd
 from stages.lib import analysis, atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
-from stages.lib.layout import run_files
+from stages.lib.layout import HISTORY_FIELDS, run_files
 
 # Settings every run records; runs of one sweep must agree on them (older runs left on disk may not).
 SHARED_SETTINGS = ("batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision")
@@ -38,8 +38,36 @@ def run_file(lr: float, seed: int, kind: str):
     return path
 
 
+# What every results.json holds (stages/lib/training.py writes them): a file without them is damaged.
+RESULT_KEYS = ("lr", "seed", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
+               "stopped_by", *SHARED_SETTINGS)
+
+
+def damaged(path, lr: float, seed: int, what: str) -> SweepError:
+    """The one error for a run file that cannot be what the train stage wrote, with the ways to get it back."""
+    name, folder = P.run_name(lr, seed), run_files(P.run_name(lr, seed))["results"].parent
+    return SweepError(f"{path} is damaged ({what}); `dvc checkout {folder}` restores the run from DVC's cache, "
+                      f"`dvc repro --force --single-item train@{name}` trains it again")
+
+
+def read_results(lr: float, seed: int) -> dict:
+    path = run_file(lr, seed, "results")
+    try:
+        run = json.loads(path.read_bytes())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise damaged(path, lr, seed, f"not JSON: {e}") from None
+    if not isinstance(run, dict):
+        raise damaged(path, lr, seed, "not a JSON object")
+    missing = [key for key in RESULT_KEYS if key not in run]
+    if missing:
+        raise damaged(path, lr, seed, f"no {', '.join(missing)}")
+    if (run["lr"], run["seed"]) != (lr, seed):
+        raise damaged(path, lr, seed, f"it holds lr {run['lr']!r}, seed {run['seed']!r}")
+    return run
+
+
 def load_runs(lrs: list[float], seeds: list[int]) -> list[dict]:
-    runs = [json.loads(run_file(lr, seed, "results").read_text()) for lr in lrs for seed in seeds]
+    runs = [read_results(lr, seed) for lr in lrs for seed in seeds]
     check_same_settings(runs)
     return runs
 
@@ -53,11 +81,29 @@ def check_same_settings(runs: list[dict]) -> None:
                              f"rerun them with `dvc repro --force` on the train stages that differ")
 
 
-def load_curves(lrs: list[float], seeds: list[int]) -> pd.DataFrame:
+def read_history(lr: float, seed: int, epochs: int | None = None) -> pd.DataFrame:
+    """A run's history.csv, checked: its header, and one row per epoch from 1 (to `epochs`, where known)."""
+    path = run_file(lr, seed, "history")
+    try:
+        history = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise damaged(path, lr, seed, f"not a CSV table: {str(e).strip()}") from None
+    if tuple(history.columns) != HISTORY_FIELDS:
+        raise damaged(path, lr, seed, f"its header is not {','.join(HISTORY_FIELDS)}")
+    numeric = all(pd.api.types.is_numeric_dtype(history[column]) for column in HISTORY_FIELDS)
+    if not numeric or history["epoch"].tolist() != list(range(1, len(history) + 1)):
+        raise damaged(path, lr, seed, "its rows are not one per epoch, numbered from 1")
+    if epochs is not None and len(history) != epochs:
+        raise damaged(path, lr, seed, f"{len(history)} epochs, where results.json says {epochs}")
+    return history
+
+
+def load_curves(lrs: list[float], seeds: list[int], epochs: dict | None = None) -> pd.DataFrame:
+    """Every run's history; epochs: {(lr, seed): epochs trained} from results.json, to check each one against."""
     curves = []
     for lr in lrs:
         for seed in seeds:
-            history = pd.read_csv(run_file(lr, seed, "history"))
+            history = read_history(lr, seed, (epochs or {}).get((lr, seed)))
             history.insert(0, "lr", lr)
             history.insert(1, "seed", seed)
             history.insert(2, "log10_lr", analysis.log10_lr(lr))
@@ -103,8 +149,9 @@ def write_csv(path, table: pd.DataFrame) -> None:
 def main() -> None:
     lrs, seeds, tolerance, chance_level = P.load_checked("aggregate", read_settings)
     try:
-        runs = analysis.runs_table(load_runs(lrs, seeds), chance_level)
-        curves = load_curves(lrs, seeds)
+        results = load_runs(lrs, seeds)
+        runs = analysis.runs_table(results, chance_level)
+        curves = load_curves(lrs, seeds, {(run["lr"], run["seed"]): run["epochs"] for run in results})
     except SweepError as e:
         sys.exit(f"aggregate: error: {e}")
     runs, per_lr, summary = analysis.analyze(runs, curves, tolerance, chance_level)

@@ -7,10 +7,11 @@ import pandas as pd
 
 from stages.lib import analysis, atomic, earlier_answer, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
+from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV, VERIFIED_RESULTS, VERIFY_JSON
 from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import (ABLATION_EXPERIMENT_JSON, FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON,
-                              MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON, SWEEP_CSV)
+                              MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, RUNS_CSV, SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON,
+                              SWEEP_CSV)
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
@@ -438,6 +439,32 @@ def machine(s: dict) -> list[str]:
     return lines
 
 
+def verification(record: dict, runs: pd.DataFrame) -> list[str]:
+    """make verify's last recorded check (metrics/verify.json): committed runs trained again and compared. Quoted
+    only while those runs are still the study's (after `make run` with other settings they are not)."""
+    committed = {(r.lr, r.seed): r for r in runs.itertuples()}
+    still = all((r["lr"], r["seed"]) in committed
+                and all(getattr(committed[(r["lr"], r["seed"])], column) == r[column] for column in VERIFIED_RESULTS)
+                for r in record["runs"])
+    if not still:
+        return [f"- `make verify`'s record ({record['date']}) is of other runs than these: `make verify` "
+                f"checks these runs."]
+    span = f"{record['runs'][0]['run']} to {record['runs'][-1]['run']}" if record["runs"] else "none"
+    threads = ", ".join(map(str, record["threads"]))
+    outcome = ("identical bit for bit: every epoch's training loss and validation accuracy and every result"
+               if record["identical"] == record["compared"] else
+               "identical; the others differ: " + "; ".join(f"{r['run']}: {r['differences'][0]}"
+                                                 for r in record["runs"] if not r["identical"]))
+    return [
+        f"- `make verify` ({record['date']}): {record['compared']} of these runs, spread over the LR range "
+        f"({span}; {record['epochs']:,} epochs), trained again with the code of this commit on {record['cpu']}, "
+        f"PyTorch {record['torch']}, {threads} thread(s) per run as each recorded: {record['identical']} of "
+        f"{record['compared']} {outcome}.",
+        "- Where the train stages' code changes without changing what a run computes, dvc.lock records the new code "
+        "with the committed runs (as `dvc commit` does) after such a check, instead of training every run again.",
+    ]
+
+
 def checks_cost(c: dict) -> list[str]:
     """The study's checks committed as data (make learning-edge, make ablation, make experiments): what each cost."""
     if not c.get("checks"):
@@ -459,7 +486,8 @@ def split_counts(split: dict) -> list[str]:
 
 
 def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str,
-           single_seed_lines: list[str], patience_lines: list[str], range_test_lines: list[str]) -> str:
+           single_seed_lines: list[str], patience_lines: list[str], range_test_lines: list[str],
+           verification_lines: list[str] = ()) -> str:
     """The whole report; the sections built from other stages' tables come in as ready lines."""
     figures = [f"![{name[:-4].replace('_', ' ')}]({PLOTS_DIR.as_posix()}/{name})" for name in FIGURE_NAMES]
     descriptive = [rule for rule in analysis.RULES if rule.startswith(("*Cost*", "*Still improving"))]
@@ -532,6 +560,7 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
         "## Machine and time",
         "",
         *machine(summary),
+        *verification_lines,
         *checks_cost(c),
         "",
         "## Data: class counts per split",
@@ -574,7 +603,7 @@ def main() -> None:
     range_test_lines = range_test(
         pd.read_csv(LR_FIND_SCORES_CSV), json.loads(LR_FIND_SUMMARY_JSON.read_text())["rules"], params, summary)
     text = render(params, c, summary, table, json.loads(SPLIT_METRICS_FILE.read_text()), MODEL_SUMMARY_FILE.read_text(),
-                  single_seed_lines, patience_lines, range_test_lines)
+                  single_seed_lines, patience_lines, range_test_lines, verification(json.loads(VERIFY_JSON.read_text()), pd.read_csv(RUNS_CSV)))
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")
 

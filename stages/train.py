@@ -1,6 +1,9 @@
 """Stage train@<lr>-<seed>: train the article's CNN at one fixed learning rate and training seed, with early stopping.
 
-Usage: python -m stages.train <lr> <seed>
+Usage: python -m stages.train            (as DVC runs it: DVC names the stage in DVC_STAGE, train@<lr>-<seed>)
+       python -m stages.train <lr>-<seed>  (by hand, e.g. 0.001-3)
+The run must be one of the sweep's (sweep.lrs x sweep.seeds in params.yaml): the LR and seed are looked up
+there, never taken from the command line, so no value of params.yaml ever passes through a shell.
 Writes one folder, data/runs/<lr>-<seed>/: results.json (results and settings), history.csv (one row
 per epoch) and model.pt (the best-validation weights).
 """
@@ -12,6 +15,7 @@ STARTED_AT = time.time()  # before the heavy imports: the stage's start-up cost 
 import csv
 import dataclasses
 import io
+import os
 import sys
 from datetime import datetime, timezone
 
@@ -20,13 +24,30 @@ import torch
 from stages.lib import atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.data import load_tensors
-from stages.lib.layout import HISTORY_FILE, MODEL_FILE, RESULTS_FILE, TENSORS_FILE, run_dir
+from stages.lib.layout import HISTORY_FIELDS, HISTORY_FILE, MODEL_FILE, RESULTS_FILE, TENSORS_FILE, run_dir
 from stages.lib.training import Settings, resolve_device, train
 
-HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")
+STAGE = "train"  # the stage's name in dvc.yaml
 
 
-def read_settings(params: dict, lr: str, seed: str) -> tuple[Settings, int]:
+def run_to_train(params: dict, argv: list[str], environ) -> tuple[float, int]:
+    """(lr, seed) of the run this process trains: named by DVC in DVC_STAGE, or by hand as one argument,
+    and found among the checked values of sweep.lrs x sweep.seeds."""
+    if len(argv) > 1:
+        raise P.ParamsError("usage: python -m stages.train [<lr>-<seed>]; DVC names the run in DVC_STAGE")
+    stage = argv[0] if argv else environ.get("DVC_STAGE", "")
+    name = stage.removeprefix(f"{STAGE}@")
+    if not name:
+        raise P.ParamsError("no run named: DVC sets DVC_STAGE=train@<lr>-<seed>; by hand, give <lr>-<seed> "
+                          "(e.g. 0.001-3)")
+    runs = {P.run_name(lr, seed): (lr, seed) for lr in P.sweep_lrs(params) for seed in P.training_seeds(params)}
+    if name not in runs:
+        raise P.ParamsError(f"{name!r} is not a run of the sweep in params.yaml (sweep.lrs x sweep.seeds), named "
+                          f"<lr>-<seed> as DVC spells them, e.g. {next(iter(runs))}")
+    return runs[name]
+
+
+def read_settings(params: dict, lr, seed) -> tuple[Settings, int]:
     """The run's Settings and the thread count asked for (0: PyTorch's default)."""
     settings = Settings(
         lr=P.positive_float({"lr": lr}, "lr"),
@@ -78,9 +99,7 @@ def history_csv(history: list[dict]) -> str:
 
 
 def main() -> None:
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m stages.train <learning rate> <training seed>")
-    settings, threads = P.load_checked("train", lambda p: read_settings(p, *sys.argv[1:]))
+    settings, threads = P.load_checked("train", lambda p: read_settings(p, *run_to_train(p, sys.argv[1:], os.environ)))
     if threads:
         torch.set_num_threads(threads)
     try:

@@ -19,6 +19,22 @@ COMMAND_TIMEOUT_S = 1200
 # download stage's folder for files placed by hand), so no test repo downloads it again.
 MNIST_CACHE = Path(tempfile.gettempdir()) / "lr-sweep-tests-mnist"
 BIN = Path(sys.executable).parent
+# The one tiny study the end-to-end tests train (seconds per run); a module changes what its check needs with
+# tiny(**{"train.max_epochs": 8}). Dotted keys, as set_params takes them.
+TINY = {
+    "data.train_size": 300, "data.valid_size": 300,
+    "train.max_epochs": 4, "train.patience": 2,
+    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
+}
+# One CPU thread, as each of `make run`'s workers has: the same floating-point sums, so runs repeat to the bit.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def tiny(**changes) -> dict:
+    """The tiny study with some settings changed."""
+    return {**TINY, **changes}
+
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "lr-sweep tests", "GIT_AUTHOR_EMAIL": "tests@example.invalid",
     "GIT_COMMITTER_NAME": "lr-sweep tests", "GIT_COMMITTER_EMAIL": "tests@example.invalid",

@@ -8,22 +8,62 @@ import pytest
 
 from stages import aggregate
 from stages.lib import analysis
-from stages.lib.layout import run_files
-from stages.lib.params import run_name
-from tests.test_analysis import run
+from tests.synthetic import run, write_run
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+def damage_results(files):
+    files["results"].write_text(files["results"].read_text()[:40])  # truncated: the disk filled up mid-write
 
 
-def write_run(lr, seed, acc, **settings):
-    files = run_files(run_name(lr, seed))
-    files["results"].parent.mkdir(parents=True, exist_ok=True)
-    files["results"].write_text(json.dumps(run(lr, seed, acc) | {"patience": 5, "train_size": 3000} | settings))
-    files["history"].write_text("epoch,train_loss,valid_acc,elapsed_s\n1,2.0,0.5,1.0\n2,1.0,0.9,2.0\n")
+def drop_line(index):
+    def damage(files):
+        lines = files["history"].read_text().splitlines(keepends=True)
+        files["history"].write_text("".join(lines[:index] + lines[index + 1:]))
+    return damage
+
+
+def garble_history(files):
+    files["history"].write_bytes(b'epoch,train_loss\n"1,\xff\xfe\n2,3,4,5,6\n')
+
+
+@pytest.mark.parametrize("damage, what", [
+    (damage_results, r"results\.json is damaged \(not JSON: "),
+    (lambda files: files["results"].write_text("[1, 2]"), r"results\.json is damaged \(not a JSON object\)"),
+    (lambda files: files["results"].write_text('{"lr": 0.001}'), r"results\.json is damaged \(no seed, best_valid_acc"),
+    (drop_line(0), r"history\.csv is damaged \(its header is not epoch,train_loss,valid_acc,elapsed_s\)"),
+    (drop_line(2), r"history\.csv is damaged \(its rows are not one per epoch, numbered from 1\)"),
+    (drop_line(3), r"history\.csv is damaged \(2 epochs, where results\.json says 3\)"),
+    (garble_history, r"history\.csv is damaged \("),
+    (lambda files: files["history"].write_text(""), r"history\.csv is damaged \(not a CSV table"),
+])
+def test_a_damaged_run_file_is_named_with_how_to_get_it_back(workdir, damage, what):
+    write_run(0.001, 0, 0.98)
+    damage(write_run(0.001, 1, 0.97))
+    with pytest.raises(aggregate.SweepError, match=r"^data/runs/0\.001-1/" + what):
+        aggregate.load_curves([0.001], [0, 1], {(r["lr"], r["seed"]): r["epochs"]
+                                                for r in aggregate.load_runs([0.001], [0, 1])})
+    message = str(pytest.raises(aggregate.SweepError, aggregate.load_curves, [0.001], [0, 1], {(0.001, 1): 3}).value
+                  if "history" in what else
+                  pytest.raises(aggregate.SweepError, aggregate.load_runs, [0.001], [0, 1]).value)
+    assert message.endswith("`dvc checkout data/runs/0.001-1` restores the run from DVC's cache, "
+                            "`dvc repro --force --single-item train@0.001-1` trains it again")
+
+
+def test_a_stage_run_on_a_damaged_file_ends_with_that_one_line(workdir):
+    import subprocess
+    import sys
+
+    from tests.pipeline import REPO_ROOT, set_params
+
+    (workdir / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    set_params(workdir, **{"sweep.lrs": [0.001], "sweep.seeds": [0, 1]})
+    write_run(0.001, 0, 0.98)
+    damage_results(write_run(0.001, 1, 0.97))
+    done = subprocess.run([sys.executable, "-m", "stages.aggregate"], cwd=workdir, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 1 and not (workdir / "metrics").exists()
+    assert done.stderr.startswith("aggregate: error: data/runs/0.001-1/results.json is damaged (not JSON: ")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_reads_exactly_the_runs_params_name(workdir):

@@ -11,51 +11,7 @@ from scipy import stats
 
 from stages.lib import analysis
 
-CHANCE = 0.2
-
-
-def run(lr, seed, acc, epochs=10, time=None, test=None, stopped_by="early_stopping"):
-    time = epochs * 1.0 if time is None else time
-    return {"lr": lr, "seed": seed, "best_valid_acc": acc, "test_acc": acc - 0.001 if test is None else test,
-            "train_time_s": time, "epochs": epochs, "best_epoch": max(epochs - 5, 0), "sec_per_epoch": time / epochs,
-            "stopped_by": stopped_by, "device": "cpu", "threads": 2}
-
-
-def curve(lr, seed, accs, losses=None):
-    losses = [1 / e for e in range(1, len(accs) + 1)] if losses is None else losses
-    return pd.DataFrame({"lr": lr, "seed": seed, "epoch": range(1, len(accs) + 1), "train_loss": losses,
-                         "valid_acc": accs})
-
-
-def analyze(runs, curves=None, tolerance=0.005, chance=CHANCE):
-    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["lr", "seed", "epoch", "train_loss", "valid_acc"])
-    return analysis.analyze(analysis.runs_table(runs, chance), curves, tolerance, chance)
-
-
-# A sweep of 7 LRs x 3 seeds: accuracies by (LR, seed), epochs by LR, and when each run reaches 0.975.
-ACC = {
-    1e-6: (0.11, 0.11, 0.11),
-    1e-5: (0.11, 0.50, 0.90),   # only some seeds learn
-    1e-4: (0.960, 0.962, 0.958),
-    1e-3: (0.980, 0.981, 0.979),  # the best mean, 0.98
-    3e-3: (0.978, 0.979, 0.977),  # within 0.005, fewer epochs: the trade-off
-    1e-2: (0.970, 0.971, 0.969),
-    3e-2: (0.10, 0.10, 0.10),     # too large: nothing learns
-}
-EPOCHS = {1e-6: 6, 1e-5: 100, 1e-4: 60, 1e-3: 30, 3e-3: 20, 1e-2: 15, 3e-2: 6}
-
-
-def typical_sweep(seconds_per_epoch=lambda lr, seed: 1.0):
-    runs, curves = [], []
-    for lr, accs in ACC.items():
-        for seed, acc in enumerate(accs):
-            epochs = EPOCHS[lr]
-            runs.append(run(lr, seed, acc, epochs, time=epochs * seconds_per_epoch(lr, seed)))
-            # reaches its best at epoch epochs - 5, linearly from 0.1
-            best_at = max(epochs - 5, 1)
-            curves.append(curve(lr, seed, [0.1 + (acc - 0.1) * min(e / best_at, 1) for e in range(1, epochs + 1)]))
-    random.Random(0).shuffle(runs)  # given out of order on purpose
-    return runs, curves
+from tests.synthetic import ACC, analyze, curve, run, typical_sweep
 
 
 def test_runs_and_lrs_are_sorted_with_the_columns_the_plots_and_report_read():

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 
 from stages.lib import answer, conclusions as C
-from tests.test_conclusions import CHANCE, TOL, sweep
+from tests.synthetic import CHANCE, TOL, sweep
 
 # 1e-6: no seed learns; 1e-3 and 3e-3 as good as each other, 3e-3 the best; 1e-2 clearly worse, 3e-2 diverges
 ACC = {1e-6: [0.11] * 5, 1e-3: [0.979, 0.980, 0.978, 0.981, 0.979], 3e-3: [0.980, 0.981, 0.979, 0.982, 0.980],

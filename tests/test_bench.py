@@ -10,7 +10,7 @@ from bench import compare_sweeps
 from bench.epoch import convolution_flops, epoch_flops
 from bench.profile_epoch import OTHER_OPERATORS, OUTSIDE_OPERATORS, group_by_category
 from stages.lib.training import Settings
-from tests.test_analysis import run as make_run
+from tests.synthetic import run as make_run
 
 
 def test_epoch_work_is_about_100_gflop_at_the_default_sizes():

@@ -11,23 +11,7 @@ import pytest
 
 from stages.lib import answer, conclusions as C, inference as I
 
-TOL, CHANCE = 0.005, 0.2
-
-
-def sweep(acc: dict, epochs: dict, reach: dict | None = None):
-    """runs and curves from {lr: [acc per seed]}, {lr: [epochs per seed]}; reach: {lr: [epoch the run first reaches
-    its best]} (default: its last epoch). Each curve climbs to its best at that epoch and stays there."""
-    runs, curves = [], []
-    for lr, accs in acc.items():
-        for seed, a in enumerate(accs):
-            n = epochs[lr][seed]
-            at = (reach or {}).get(lr, [n] * len(accs))[seed]
-            runs.append({"lr": lr, "seed": seed, "best_valid_acc": a, "test_acc": a - 0.001, "epochs": n,
-                         "train_time_s": float(n), "stopped_by": "early_stopping"})
-            values = [0.11 + (a - 0.11) * min(e, at) / at for e in range(1, n + 1)]
-            curves += [{"lr": lr, "seed": seed, "epoch": e, "train_loss": 1.0 / e, "valid_acc": v}
-                       for e, v in enumerate(values, 1)]
-    return pd.DataFrame(runs), pd.DataFrame(curves)
+from tests.synthetic import CHANCE, TOL, sweep
 
 
 def matrices(runs, curves):

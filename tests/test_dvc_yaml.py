@@ -85,13 +85,15 @@ def test_each_stage_depends_on_the_files_it_reads():
     assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["answer"]["deps"]
     assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["score_lr_find"]["deps"]
     assert {str(p) for p in (paths.SUMMARY_JSON, paths.SWEEP_CSV, layout.SPLIT_METRICS_FILE,
-                             paths.MODEL_SUMMARY_FILE, paths.SINGLE_SEED_SWEEP_CSV)} <= set(STAGES["report"]["deps"])
+                             paths.MODEL_SUMMARY_FILE, paths.SINGLE_SEED_SWEEP_CSV, paths.RUNS_CSV,
+                             experiment_paths.VERIFY_JSON)} <= set(STAGES["report"]["deps"])
 
 
 def test_train_is_a_matrix_over_the_sweeps_lrs_and_seeds_with_only_cached_outputs():
     train = STAGES["train"]
     assert train["matrix"] == {"lr": "${sweep.lrs}", "seed": "${sweep.seeds}"}
-    assert train["cmd"] == "python -m stages.train ${item.lr} ${item.seed}"
+    # no value of params.yaml in the command a shell runs: the stage finds its run from DVC_STAGE
+    assert train["cmd"] == "python -m stages.train"
     # run-cache: DVC never saves a stage with an uncached output (DVC PR #8738)
     assert all(not isinstance(o, dict) for o in train["outs"])
     # the sweep's own lists are not params of a run: adding an LR or a seed must not rerun the others
@@ -109,8 +111,10 @@ def test_each_train_stage_dvc_names_writes_the_folder_the_code_reads():
         train = [stage for stage in repo.index.stages if stage.name.startswith("train@")]
     sweep = P.load_params(ROOT / "params.yaml")["sweep"]
     assert len(train) == len(sweep["lrs"]) * len(sweep["seeds"])
+    from stages import train as train_stage
+
+    params = P.check(P.load_params(ROOT / "params.yaml"))
     for stage in train:
-        lr, seed = stage.cmd.split()[-2:]
-        name = P.run_name(float(lr), int(seed))
-        assert stage.name == f"train@{name}"
-        assert [str(out) for out in stage.outs] == [str(layout.run_dir(name))]
+        # the run the stage trains when DVC runs it (DVC_STAGE is the stage's name) is the folder DVC caches
+        lr, seed = train_stage.run_to_train(params, [], {"DVC_STAGE": stage.name})
+        assert [str(out) for out in stage.outs] == [str(layout.run_dir(P.run_name(lr, seed)))]

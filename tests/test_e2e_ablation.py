@@ -6,16 +6,10 @@ import sys
 
 import pytest
 
-from tests.pipeline import commit, dvc, make_repo, read_csv, run, set_params
+from tests.pipeline import ONE_THREAD, commit, dvc, make_repo, read_csv, run, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
-TINY = {
-    "data.train_size": 300, "data.valid_size": 300,
-    "train.max_epochs": 8, "train.patience": 1,
-    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1, 2],
-}
-ONE_THREAD = {"OMP_NUM_THREADS": "1"}  # as the runner's workers: the same float sums, epoch for epoch
+TINY = tiny(**{"train.max_epochs": 8, "train.patience": 1, "sweep.seeds": [0, 1, 2]})
 
 
 @pytest.fixture(scope="module")

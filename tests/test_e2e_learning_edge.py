@@ -6,13 +6,10 @@ import sys
 
 import pytest
 
-from tests.pipeline import dvc, make_repo, read_csv, run, set_params
+from tests.pipeline import ONE_THREAD, dvc, make_repo, read_csv, run, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
-TINY = {"data.train_size": 300, "data.valid_size": 300, "train.max_epochs": 4, "train.patience": 2,
-        "sweep.lrs": [1.0e-06, 0.001], "sweep.seeds": [0, 1]}
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # as `make run`'s workers and the tool's
+TINY = tiny(**{"sweep.lrs": [1.0e-06, 0.001]})
 
 
 @pytest.fixture(scope="module")

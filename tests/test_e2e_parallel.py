@@ -14,18 +14,12 @@ import psutil
 import pytest
 import yaml
 
-from tests.pipeline import clone, commit, dvc, env, make_repo, run, run_study, set_params
+from tests.pipeline import ONE_THREAD, clone, commit, dvc, env, make_repo, run, run_study, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
-TINY = {
-    "data.train_size": 300, "data.valid_size": 300,
-    "train.max_epochs": 3, "train.patience": 2,
-    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
-}
+TINY = tiny(**{"train.max_epochs": 3})
 TRAIN_STAGES = {f"train@{lr}-{seed}" for lr in ("1e-06", "0.001", "0.01") for seed in (0, 1)}
 # Workers run with 1 thread each; the serial reference too, so that the floating-point sums agree to the bit.
-ONE_THREAD = {"OMP_NUM_THREADS": "1"}
 TIMING = {"train_time_s", "sec_per_epoch", "startup_s", "stage_wall_s", "started_at", "finished_at",
           "train_time_median_s", "cost_s"}
 

@@ -7,15 +7,11 @@ import pytest
 
 from stages.lib import params as P
 from stages.lib.mnist import SHA256, sha256_of
-from tests.pipeline import dvc, make_repo, set_params
+from tests.pipeline import dvc, make_repo, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
-TINY = {
-    "data.train_size": 200, "data.valid_size": 200,
-    "train.max_epochs": 3, "train.patience": 2,
-    "sweep.lrs": [0.0001, 0.001, 0.01], "sweep.seeds": [0, 1],
-}
+TINY = tiny(**{"data.train_size": 200, "data.valid_size": 200, "train.max_epochs": 3,
+               "sweep.lrs": [0.0001, 0.001, 0.01]})
 RUN_FIELDS = {"lr", "seed", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
               "stopped_by", "device", "threads", "startup_s", "stage_wall_s", "started_at", "finished_at",
               "batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision"}
@@ -92,3 +88,17 @@ def test_params_survive_dvc_exp_run_rewriting_params_yaml(repo):
     assert P.sweep_lrs(params) == [1e-05, 0.001]
     result = read_json(repo / "data/runs/1e-05-0/results.json")
     assert result["lr"] == 1e-05 and result["seed"] == 0 and result["epochs"] == 1
+
+
+def test_a_value_meant_for_a_shell_never_reaches_one_under_plain_dvc_repro(repo):
+    """DVC pastes `${...}` values into the command a shell runs; the train command holds none (DVC_STAGE names
+    the run), so a seed written to run a command is only a bad value, refused by the stage."""
+    params = (repo / "params.yaml").read_text()
+    try:
+        set_params(repo, **{"sweep.lrs": [0.001], "sweep.seeds": ["0;touch${IFS}PWNED", "1`touch PWNED2`"]})
+        result = dvc(repo, "repro", check=False)
+    finally:
+        (repo / "params.yaml").write_text(params)
+    assert result.returncode != 0
+    assert not (repo / "PWNED").exists() and not (repo / "PWNED2").exists()
+    assert "train: error: params.yaml: sweep.seeds must hold integers without quotes" in result.stdout + result.stderr

@@ -3,18 +3,17 @@ share pushes nothing: the real runner in a copy of the project (nothing is train
 
 import pytest
 
-from tests.pipeline import dvc, free_port, make_repo, run_study, set_params
+from tests.pipeline import dvc, free_port, make_repo, run_study, set_params, tiny
 from tools import run_study as runner
 
-pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     repo = make_repo(tmp_path_factory.mktemp("runner-checks"))
     # small, so that a check that lets the runner through costs seconds of training, not the whole study
-    set_params(repo, **{"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1,
-                        "sweep.lrs": [0.001, 0.01], "sweep.seeds": [0, 1]})
+    set_params(repo, **tiny(**{"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1,
+                               "sweep.lrs": [0.001, 0.01]}))
     return repo
 
 

@@ -18,17 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import apt_install, clone, commit, dvc, free_port, make_repo, read_csv, run, run_study, set_params
+from tests.pipeline import (apt_install, clone, commit, dvc, free_port, make_repo, read_csv, run, run_study, set_params,
+                            tiny)
 from tools import run_study as runner
 
-pytestmark = pytest.mark.e2e
 
-TINY = {
-    "data.train_size": 200, "data.valid_size": 200,
-    "train.max_epochs": 2, "train.patience": 1,
-    "sweep.lrs": [0.001, 0.01, 0.03162], "sweep.seeds": [0, 1],
-    "lr_find.steps": 20,
-}
+TINY = tiny(**{"data.train_size": 200, "data.valid_size": 200, "train.max_epochs": 2, "train.patience": 1,
+               "sweep.lrs": [0.001, 0.01, 0.03162], "lr_find.steps": 20})
 SHARES = 2
 JOB_TIMEOUT_S = 1200
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")

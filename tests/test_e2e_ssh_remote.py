@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import BIN, apt_install, clone, commit, dvc, free_port, make_repo, run, set_params
+from tests.pipeline import BIN, apt_install, clone, commit, dvc, free_port, make_repo, run, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
 SSHD = "/usr/sbin/sshd"
-TINY = {"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1,
-        "sweep.lrs": [0.001, 0.01], "sweep.seeds": [0, 1], "lr_find.steps": 10}
+TINY = tiny(**{"data.train_size": 100, "data.valid_size": 100, "train.max_epochs": 1, "sweep.lrs": [0.001, 0.01],
+               "lr_find.steps": 10})
 
 
 @pytest.fixture(scope="module")

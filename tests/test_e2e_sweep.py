@@ -7,15 +7,10 @@ import shlex
 import pytest
 
 from stages.lib.paths import FIGURE_NAMES
-from tests.pipeline import REPO_ROOT, dvc, make_repo, read_csv, run, set_params
+from tests.pipeline import REPO_ROOT, dvc, make_repo, read_csv, run, set_params, tiny
 
-pytestmark = pytest.mark.e2e
 
-TINY = {
-    "data.train_size": 300, "data.valid_size": 300,
-    "train.max_epochs": 4, "train.patience": 2,
-    "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
-}
+TINY = tiny()
 TRAIN_STAGES = ["train@1e-06-0", "train@1e-06-1", "train@0.001-0", "train@0.001-1", "train@0.01-0", "train@0.01-1"]
 
 
@@ -65,6 +60,28 @@ def test_repro_builds_everything_and_then_is_up_to_date(repo):
     for name in FIGURE_NAMES:
         assert (repo / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "121,994" in (repo / "metrics/model_summary.txt").read_text()
+
+
+def test_make_verify_retrains_committed_runs_and_finds_a_changed_number(repo):
+    import sys
+
+    import pandas as pd
+
+    same = run(repo, sys.executable, "-m", "tools.verify", "--runs", "2")
+    assert "train@1e-06-0: identical" in same.stdout and "train@0.01-1: identical" in same.stdout  # both ends
+    assert "verify: 2 of 2 runs identical to the committed study, bit for bit" in same.stdout
+    runs_csv = repo / "metrics/runs.csv"
+    committed = runs_csv.read_text()
+    try:
+        runs = pd.read_csv(runs_csv)
+        runs.loc[(runs["lr"] == 0.001) & (runs["seed"] == 0), "test_acc"] += 0.01
+        runs.to_csv(runs_csv, index=False)
+        differs = run(repo, sys.executable, "-m", "tools.verify", "--runs", "6", check=False)
+    finally:
+        runs_csv.write_text(committed)
+    assert differs.returncode == 1, differs.stdout + differs.stderr
+    assert re.search(r"train@0\.001-0: differs: test_acc \S+ \(committed \S+\)", differs.stdout)
+    assert "verify: 5 of 6 runs identical" in differs.stdout and "another thread count" in differs.stdout
 
 
 def test_report_states_the_conclusions_with_intervals(repo):

@@ -7,7 +7,7 @@ from stages import report
 from stages.lib import earlier_answer
 from stages.lib.paths import SINGLE_SEED_SWEEP_CSV
 from tests.committed import REPO_ROOT
-from tests.test_analysis import CHANCE, analyze, run, typical_sweep
+from tests.synthetic import CHANCE, analyze, run, typical_sweep
 
 
 def single_seed_sweep(seed: int, changed: dict | None = None) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.committed import committed_params_text
-from tests.test_aggregate import write_run
+from tests.synthetic import write_run
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

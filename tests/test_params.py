@@ -5,12 +5,7 @@ from ruamel.yaml import YAML
 
 from stages.lib import params as P
 from stages.lib.grid import lr_grid
-from tests.committed import committed_params, committed_params_text
-
-
-@pytest.fixture
-def defaults(tmp_path):
-    return committed_params(tmp_path)
+from tests.committed import committed_params_text
 
 
 def test_default_grid_is_10_to_the_m_for_m_from_minus_6_to_minus_1_5(defaults):
@@ -141,6 +136,13 @@ def test_the_committed_params_pass_every_check(defaults):
     assert P.check(defaults) is defaults
 
 
+def test_the_largest_values_in_bounds_pass(defaults):
+    defaults["data"]["split_seed"] = defaults["sweep"]["seeds"][-1] = 2**63 - 1
+    defaults["train"].update(threads=4096, max_epochs=1_000_000, patience=1_000_000, batch_size=60_000)
+    defaults["sweep"]["lrs"][-1] = 10.0
+    assert P.check(defaults) is defaults
+
+
 @pytest.mark.parametrize("section, key", [("train", "patiense"), ("analysis", "tolerence"), ("sweep", "seed")])
 def test_a_typo_in_a_key_is_an_error_not_ignored(defaults, section, key):
     defaults[section][key] = 3
@@ -165,6 +167,16 @@ def test_an_unknown_section_is_an_error(defaults):
     ("lr_find.steps", 5, r"lr_find\.steps must be at least 10"),
     ("lr_find.smoothing", 1.0, r"lr_find\.smoothing must be below 1"),
     ("lr_find.divergence", 1.0, r"lr_find\.divergence must be above 1"),
+    # bounds: past them a value is a typo, and reached torch as an overflow traceback or ran for ever
+    ("data.split_seed", 2**63, r"data\.split_seed must be an integer from 0 to 2\*\*63 - 1, got 9223372036854775808"),
+    ("sweep.seeds", [0, 2**64], r"sweep\.seeds must be an integer from 0 to 2\*\*63 - 1"),
+    ("train.threads", 10_000_000_000, r"train\.threads must be 0 \(PyTorch's default\) or a number of threads up to 4096"),
+    ("train.max_epochs", 10**7, r"train\.max_epochs must be at most 1,000,000, got 10,000,000"),
+    ("train.patience", 10**7, r"train\.patience must be at most 1,000,000"),
+    ("train.batch_size", 60_001, r"train\.batch_size must be at most 60,000"),
+    ("sweep.lrs", [0.001, 20.0], r"sweep\.lrs must hold positive numbers up to 10, got 20\.0"),
+    ("sweep.seeds", list(range(3000)), r"sweep\.lrs x sweep\.seeds makes 138,000 runs, more than the 100,000"),
+    ("lr_find.steps", 10**9, r"lr_find\.steps must be at most 100,000"),
 ])
 def test_every_section_is_checked_in_one_place(defaults, key, value, message):
     section, name = key.split(".")

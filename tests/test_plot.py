@@ -8,7 +8,7 @@ import pytest
 from stages import plot
 from stages.lib import analysis, range_test
 from stages.lib.paths import FIGURE_NAMES
-from tests.test_analysis import analyze, curve, run, typical_sweep
+from tests.synthetic import analyze, curve, run, typical_sweep
 
 
 def range_test_tables(seeds):

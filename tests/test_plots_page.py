@@ -13,9 +13,8 @@ import pytest
 from tests import browser
 from tests.pipeline import dvc, make_repo
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(browser.chromium() is None,
-                                 reason="no Chromium here (Debian: apt-get install chromium); .ci/run installs it")]
+pytestmark = pytest.mark.skipif(browser.chromium() is None,
+                                reason="no Chromium here (Debian: apt-get install chromium); .ci/run installs it")
 
 VEGA_PLOTS = 5  # the interactive plots dvc.yaml declares (the PNGs come on top)
 SPEC = re.compile(r"var spec = (\{.*?\});\n\s*vegaEmbed", re.S)

@@ -9,7 +9,7 @@ import torch
 
 from stages.lib import range_test as R
 from stages.lib.training import build_model, loss_fn
-from tests.test_training import synthetic_data
+from tests.synthetic import synthetic_data
 
 SETTINGS = {"start_lr": 1e-5, "end_lr": 1e-2, "steps": 30, "smoothing": 0.98, "divergence": 4.0}
 

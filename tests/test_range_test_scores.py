@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stages.lib import range_test_scores as S
-from tests.test_analysis import ACC, EPOCHS, analyze, typical_sweep
+from tests.synthetic import ACC, EPOCHS, analyze, typical_sweep
 
 
 def test_a_suggestion_snaps_to_the_nearest_grid_lr_in_decades():

@@ -11,7 +11,6 @@ import pytest
 from stages.lib.params import lr_name
 from tests.pipeline import REPO_ROOT, dvc, make_repo
 
-pytestmark = pytest.mark.e2e  # real DVC commands in a temporary git repo (seconds: nothing is trained)
 
 README = (REPO_ROOT / "README.md").read_text()
 

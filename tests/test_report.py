@@ -9,7 +9,7 @@ import pandas as pd
 from stages import report
 from stages.lib import conclusions as C, range_test_scores
 from tests.committed import committed_params
-from tests.test_analysis import analyze, curve, run, typical_sweep
+from tests.synthetic import analyze, curve, run, typical_sweep
 
 SPLIT = {name: {"size": n, "class_counts": {str(d): n // 10 for d in range(10)}}
          for name, n in (("train", 3000), ("valid", 5000), ("test", 10000))}
@@ -199,3 +199,37 @@ def test_an_ablation_without_twins_in_this_sweep_says_so():
     c = conclusions_of(raw, ablation=([(longer, curve(1e-5, 0, [0.9] * 30))], ["patience-20"]))
     lines = report.patience_ablation(c, EXPERIMENT)
     assert len(lines) == 1 and "has a twin" in lines[0]
+
+
+def verify_record(identical=True):
+    runs = [{"run": "1e-06-0", "lr": 1e-06, "seed": 0, "best_valid_acc": 0.1142, "test_acc": 0.1135, "epochs": 6,
+             "best_epoch": 1, "stopped_by": "early_stopping", "identical": True, "differences": []},
+            {"run": "0.001-3", "lr": 0.001, "seed": 3, "best_valid_acc": 0.9786, "test_acc": 0.9781, "epochs": 21,
+             "best_epoch": 16, "stopped_by": "early_stopping", "identical": identical,
+             "differences": [] if identical else ["first differs at epoch 4: train_loss 0.1 (committed 0.2)"]}]
+    return {"date": "2026-12-01", "cpu": "AMD EPYC (2 cores)", "torch": "2.14.1+cu130", "threads": [1],
+            "compared": 2, "identical": 1 + identical, "epochs": 27, "runs": runs}
+
+
+def committed_runs_table():
+    return pd.DataFrame([{k: v for k, v in r.items() if k not in ("run", "identical", "differences")}
+                         for r in verify_record()["runs"]])
+
+
+def test_make_verifys_record_is_quoted_while_its_runs_are_the_studys():
+    lines = report.verification(verify_record(), committed_runs_table())
+    assert lines[0] == (
+        "- `make verify` (2026-12-01): 2 of these runs, spread over the LR range (1e-06-0 to 0.001-3; 27 epochs), "
+        "trained again with the code of this commit on AMD EPYC (2 cores), PyTorch 2.14.1+cu130, 1 thread(s) per run "
+        "as each recorded: 2 of 2 identical bit for bit: every epoch's training loss and validation accuracy and "
+        "every result.")
+    differs = report.verification(verify_record(identical=False), committed_runs_table())[0]
+    assert differs.endswith("1 of 2 identical; the others differ: 0.001-3: first differs at epoch 4: train_loss 0.1 (committed 0.2).")
+
+
+def test_make_verifys_record_of_other_runs_is_not_quoted_as_this_studys():
+    rerun = committed_runs_table()
+    rerun.loc[1, "test_acc"] = 0.9779  # the study was made again (other settings, another machine)
+    assert report.verification(verify_record(), rerun) == [
+        "- `make verify`'s record (2026-12-01) is of other runs than these: `make verify` checks these runs."]
+    assert report.verification(verify_record(), rerun.iloc[:1])[0].startswith("- `make verify`'s record")

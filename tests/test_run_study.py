@@ -170,7 +170,7 @@ def test_params_that_would_reach_a_shell_stop_the_runner_before_any_dvc_command(
     monkeypatch.chdir(tmp_path)
     ran = []
     monkeypatch.setattr(run_study, "dvc", lambda *args, **kw: ran.append(args))
-    with pytest.raises(SystemExit, match=r"^run_study: error: params.yaml: sweep.seeds must (hold integers|be a non-neg)"):
+    with pytest.raises(SystemExit, match=r"^run_study: error: params.yaml: sweep.seeds must (hold integers|be an integer from 0)"):
         run_study.main(["--jobs", "1"])
     assert ran == [] and not (tmp_path / "PWNED").exists() and not (tmp_path / ".dvc").exists()
 

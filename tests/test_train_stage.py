@@ -43,6 +43,45 @@ def test_bad_learning_rate_or_seed_on_the_command_line(lr, seed):
         stage.read_settings(PARAMS, lr, seed)
 
 
+@pytest.mark.parametrize("argv, environ, run", [
+    ([], {"DVC_STAGE": "train@1e-05-3"}, (1e-05, 3)),  # as DVC runs it
+    ([], {"DVC_STAGE": "train@0.03162-0"}, (0.03162, 0)),
+    (["0.001-4"], {"DVC_STAGE": "aggregate"}, (0.001, 4)),  # by hand: the argument wins
+    (["train@1e-06-1"], {}, (1e-06, 1)),
+])
+def test_the_run_comes_from_dvc_stage_or_one_argument_and_is_looked_up_in_the_sweep(argv, environ, run):
+    lr, seed = stage.run_to_train(PARAMS, argv, environ)
+    assert (lr, seed) == run and type(lr) is float and type(seed) is int
+
+
+@pytest.mark.parametrize("argv, environ, message", [
+    ([], {}, r"no run named: DVC sets DVC_STAGE=train@<lr>-<seed>"),
+    ([], {"DVC_STAGE": "train@"}, r"no run named"),
+    (["0.001", "3"], {}, r"usage: python -m stages\.train \[<lr>-<seed>\]"),
+    ([], {"DVC_STAGE": "train@0.002-0"}, r"'0\.002-0' is not a run of the sweep in params\.yaml"),
+    (["0.001-5"], {}, r"not a run of the sweep"),  # seed 5 is not in sweep.seeds
+    (["1.0e-05-0"], {}, r"named <lr>-<seed> as DVC spells them, e\.g\. 1e-06-0"),
+    ([], {"DVC_STAGE": "train@0.001-0;touch${IFS}PWNED"}, r"not a run of the sweep"),
+])
+def test_a_run_outside_the_sweep_is_refused_with_one_line(argv, environ, message):
+    with pytest.raises(P.ParamsError, match=message):
+        stage.run_to_train(PARAMS, argv, environ)
+
+
+def test_the_stage_as_dvc_runs_it_refuses_a_run_outside_the_sweep(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from tests.pipeline import REPO_ROOT
+
+    done = subprocess.run([sys.executable, "-m", "stages.train"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "DVC_STAGE": "train@0.5-0"})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "train: error: '0.5-0' is not a run of the sweep in params.yaml (sweep.lrs x sweep.seeds), named "
+        "<lr>-<seed> as DVC spells them, e.g. 1e-06-0"]
+
+
 class NotATerminal(io.StringIO):
     def isatty(self):
         return False

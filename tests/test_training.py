@@ -8,20 +8,7 @@ import torch
 
 from stages.lib.training import (STOPPED_DIVERGED, STOPPED_EARLY, STOPPED_MAX_EPOCHS, EarlyStopping, Settings,
                                  accuracy, build_model, loss_fn, train)
-
-
-def synthetic_data(n_train=96, n_valid=64, n_test=64, seed=0):
-    """Two easy classes: bright upper half vs bright lower half, with noise."""
-    g = torch.Generator().manual_seed(seed)
-
-    def make(n):
-        labels = torch.randint(0, 2, (n,), generator=g)
-        images = torch.randn(n, 1, 28, 28, generator=g) * 0.3
-        images[labels == 0, :, :14] += 1.0
-        images[labels == 1, :, 14:] += 1.0
-        return images, labels
-
-    return {"train": make(n_train), "valid": make(n_valid), "test": make(n_test)}
+from tests.synthetic import synthetic_data
 
 
 SETTINGS = Settings(lr=1e-3, seed=7, batch_size=16, patience=2, max_epochs=6)

@@ -16,6 +16,11 @@ EDGE_EXPERIMENT_JSON = EDGE_DIR / "experiment.json"  # what ran, with which cap,
 # make experiments (tools/experiments.py): DVC experiments whose per-run tables are kept in git, one folder each
 EXPERIMENTS_DIR = Path("metrics/experiments")
 
+# make verify RECORD=1 (tools/verify.py --record): committed runs trained again here and compared, bit for bit
+VERIFY_JSON = Path("metrics/verify.json")
+# what it compares of each run besides its every epoch, and records with the committed values
+VERIFIED_RESULTS = ("best_valid_acc", "test_acc", "epochs", "best_epoch", "stopped_by")
+
 # conclude: every conclusion with its rule, interval and stability, and the per-LR table they are drawn from
 CONCLUSIONS_JSON = Path("metrics/conclusions.json")
 CONCLUSIONS_PER_LR_CSV = Path("metrics/conclusions_per_lr.csv")  # one row per LR: learned, t-intervals, TOST, saving

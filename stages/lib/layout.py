@@ -19,6 +19,7 @@ RUNS_DIR = Path("data/runs")
 RESULTS_FILE = "results.json"
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.pt"
+HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")  # history.csv's columns, one row per epoch
 
 
 def run_dir(name: str) -> Path:

@@ -14,6 +14,14 @@ from ruamel.yaml import YAML, YAMLError
 PARAMS_FILE = Path("params.yaml")
 MNIST_TRAIN_IMAGES = 60_000
 DEVICES = ("auto", "cpu", "cuda")
+# Upper bounds: a value past them is a typo, and would otherwise reach torch as an overflow traceback (a seed
+# past 2**63, 10**10 threads) or run for ever. Each is far above anything the study could mean.
+MAX_SEED = 2**63 - 1  # torch.manual_seed and torch.Generator take a signed 64-bit seed
+MAX_THREADS = 4096
+MAX_EPOCHS = 1_000_000
+MAX_LR = 10.0
+MAX_RUNS = 100_000  # sweep.lrs x sweep.seeds: DVC writes one stage per pair into its graph
+MAX_LR_FIND_STEPS = 100_000
 PRECISIONS = ("fp32", "bf16")
 # Every key params.yaml holds, by section: anything else is a typo.
 SCHEMA = {
@@ -55,13 +63,15 @@ def check(params: dict) -> dict:
     split_sizes(params)
     split_seed(params)
     flag(params, "model.double_softmax")
-    for key in ("train.batch_size", "train.patience", "train.max_epochs"):
-        positive_int(params, key)
+    positive_int(params, "train.batch_size", MNIST_TRAIN_IMAGES)
+    for key in ("train.patience", "train.max_epochs"):
+        positive_int(params, key, MAX_EPOCHS)
     choice(params, "train.device", DEVICES)
     choice(params, "train.precision", PRECISIONS)
     threads(params)
     sweep_lrs(params)
     training_seeds(params)
+    sweep_size(params)
     fraction(params, "analysis.tolerance")
     fraction(params, "analysis.chance_level")
     lr_find_settings(params)
@@ -78,10 +88,12 @@ def lookup(params: dict, key: str):
     return node
 
 
-def positive_int(params: dict, key: str) -> int:
+def positive_int(params: dict, key: str, at_most: int | None = None) -> int:
     value = lookup(params, key)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ParamsError(f"params.yaml: {key} must be a positive integer, got {value!r}")
+    if at_most is not None and value > at_most:
+        raise ParamsError(f"params.yaml: {key} must be at most {at_most:,}, got {value:,}")
     return value
 
 
@@ -124,15 +136,16 @@ def seed_value(value, key: str) -> int:
     """A random seed: a non-negative integer (a string of digits too, as on a stage's command line)."""
     if isinstance(value, str) and value.isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParamsError(f"params.yaml: {key} must be a non-negative integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ParamsError(f"params.yaml: {key} must be an integer from 0 to 2**63 - 1, got {value!r}")
     return value
 
 
 def threads(params: dict) -> int:
     value = lookup(params, "train.threads")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_THREADS:
+        raise ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a number of threads up to "
+                          f"{MAX_THREADS}, got {value!r}")
     return value
 
 
@@ -154,6 +167,15 @@ def training_seeds(params: dict) -> list[int]:
     if duplicates:
         raise ParamsError(f"params.yaml: sweep.seeds lists {', '.join(map(str, duplicates))} more than once")
     return values
+
+
+def sweep_size(params: dict) -> int:
+    """The number of train stages: one per LR and seed."""
+    runs = len(sweep_lrs(params)) * len(training_seeds(params))
+    if runs > MAX_RUNS:
+        raise ParamsError(f"params.yaml: sweep.lrs x sweep.seeds makes {runs:,} runs, more than the {MAX_RUNS:,} "
+                          f"one study can hold (one DVC stage each)")
+    return runs
 
 
 def split_sizes(params: dict) -> tuple[int, int]:
@@ -187,8 +209,8 @@ def sweep_lr(value) -> float:
     if isinstance(value, int) and not isinstance(value, bool):
         raise ParamsError(f"params.yaml: sweep.lrs holds the integer {value}: DVC would name its stages "
                           f"train@{value}-<seed>, the runs {float(value)}; write {float(value)}")
-    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value) or value <= 0:
-        raise ParamsError(f"params.yaml: sweep.lrs must hold positive finite numbers, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value) or not 0 < value <= MAX_LR:
+        raise ParamsError(f"params.yaml: sweep.lrs must hold positive numbers up to {MAX_LR:g}, got {value!r}")
     return value
 
 
@@ -217,7 +239,7 @@ def lr_find_settings(params: dict) -> dict:
     end_lr = positive_float(params, "lr_find.end_lr")
     if end_lr <= start_lr:
         raise ParamsError(f"params.yaml: lr_find.end_lr ({end_lr:g}) must be larger than lr_find.start_lr ({start_lr:g})")
-    steps = positive_int(params, "lr_find.steps")
+    steps = positive_int(params, "lr_find.steps", MAX_LR_FIND_STEPS)
     if steps < 10:
         raise ParamsError(f"params.yaml: lr_find.steps must be at least 10 (a loss curve to read), got {steps}")
     smoothing = fraction(params, "lr_find.smoothing")

@@ -5,16 +5,15 @@ epochs, the best range, the trade-off LR, the LR fastest to the target and the l
 exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/conclusions.json.
 """
 
-import json
 import sys
 
-from stages.lib import answer, atomic
+from stages.lib import answer, atomic, inputs
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import CONCLUSIONS_JSON
 
 
 def main() -> None:
-    row = answer.answer_row(json.loads(CONCLUSIONS_JSON.read_text()))
+    row = answer.answer_row(inputs.read_json(CONCLUSIONS_JSON))
     atomic.write_json(answer.ANSWER_JSON, row)
     print(f"answer: best lr {row['best_lr']}, best range {row['best_range']}, trade-off lr {row['tradeoff_lr']}",
           file=sys.stderr)

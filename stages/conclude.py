@@ -7,13 +7,12 @@ metrics/conclusions.json and its per-LR table metrics/conclusions_per_lr.csv; th
 REPORT.md and README's answer come from them.
 """
 
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from stages.lib import atomic, conclusions as C, params as P
+from stages.lib import atomic, conclusions as C, inputs, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import (CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV, EDGE_CURVES_CSV, EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV,
                                          EXPERIMENTS_DIR)
@@ -30,20 +29,11 @@ def read_settings(params: dict) -> dict:
             "patience": P.positive_int(params, "train.patience")}
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """A committed table; a damaged one is named with what to do."""
-    try:
-        return pd.read_csv(path)
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"conclude: error: {path} cannot be read ({type(e).__name__}: {str(e)[:200]}); "
-                         f"restore it with `git checkout -- {path}` or make it again (README, 'Results')")
-
-
 def experiment(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
     if not (folder / "runs.csv").exists():
         return None
-    return (read_csv(folder / "runs.csv"), read_csv(folder / "learning_curves.csv"),
-            json.loads((folder / "experiment.json").read_text()))
+    return (inputs.read_csv(folder / "runs.csv"), inputs.read_csv(folder / "learning_curves.csv"),
+            inputs.read_json(folder / "experiment.json"))
 
 
 def split_experiments() -> dict[int, tuple[pd.DataFrame, pd.DataFrame, dict]]:
@@ -86,19 +76,19 @@ def edge_made_like(info: dict, params: dict) -> bool:
 def main() -> None:
     params = P.load_checked("conclude", lambda p: p)
     s = read_settings(params)
-    split = json.loads(SPLIT_METRICS_FILE.read_text())
-    runs, curves = read_csv(RUNS_CSV), read_csv(CURVES_CSV)
+    split = inputs.read_json(SPLIT_METRICS_FILE)
+    runs, curves = inputs.read_csv(RUNS_CSV), inputs.read_csv(CURVES_CSV)
     edge, checks, other_settings = None, [], []
     if EDGE_RUNS_CSV.exists():
-        edge = (read_csv(EDGE_RUNS_CSV), read_csv(EDGE_CURVES_CSV), json.loads(EDGE_EXPERIMENT_JSON.read_text()))
+        edge = (inputs.read_csv(EDGE_RUNS_CSV), inputs.read_csv(EDGE_CURVES_CSV), inputs.read_json(EDGE_EXPERIMENT_JSON))
         if edge_made_like(edge[2], params):
             checks.append(cost("learning-edge", edge[0], edge[2]["wall_s"]))
         else:
             edge, other_settings = None, other_settings + ["learning-edge"]
     longer, names = [], []
     if ABLATION_RUNS_CSV.exists():
-        ablation = json.loads(ABLATION_EXPERIMENT_JSON.read_text())
-        found = [(ablation["name"], (read_csv(ABLATION_RUNS_CSV), read_csv(ABLATION_CURVES_CSV), ablation)),
+        ablation = inputs.read_json(ABLATION_EXPERIMENT_JSON)
+        found = [(ablation["name"], (inputs.read_csv(ABLATION_RUNS_CSV), inputs.read_csv(ABLATION_CURVES_CSV), ablation)),
                  (REFERENCE_EXPERIMENT, experiment(EXPERIMENTS_DIR / REFERENCE_EXPERIMENT))]
         for name, tables in found:
             if tables is None:

@@ -7,7 +7,6 @@ panel per decade of LR), lr_find (the LR range test's smoothed loss per seed, ea
 sweep's best range). Each pick is labelled with its LR; seeds that did not learn are drawn hollow or dashed.
 """
 
-import json
 
 import matplotlib
 
@@ -18,7 +17,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
-from stages.lib import atomic
+from stages.lib import atomic, inputs
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
 from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_FIND_SUGGESTIONS_CSV, PLOTS_DIR,
@@ -290,10 +289,10 @@ def with_conclusions(summary: dict, lrs: pd.DataFrame, conclusions: dict, per_lr
 
 
 def main() -> None:
-    runs, lrs, curves = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV), pd.read_csv(CURVES_CSV)
-    summary, lrs = with_conclusions(json.loads(SUMMARY_JSON.read_text()), lrs, json.loads(CONCLUSIONS_JSON.read_text()),
-                                    pd.read_csv(CONCLUSIONS_PER_LR_CSV))
-    range_test, suggestions = pd.read_csv(LR_FIND_CURVES_CSV), pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
+    runs, lrs, curves = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV), inputs.read_csv(CURVES_CSV)
+    summary, lrs = with_conclusions(inputs.read_json(SUMMARY_JSON), lrs, inputs.read_json(CONCLUSIONS_JSON),
+                                    inputs.read_csv(CONCLUSIONS_PER_LR_CSV))
+    range_test, suggestions = inputs.read_csv(LR_FIND_CURVES_CSV), inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
                learning_curves(curves, summary), lr_find(range_test, suggestions, summary)]
     assert len(figures) == len(FIGURE_NAMES)

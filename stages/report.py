@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from stages.lib import analysis, atomic, earlier_answer, params as P
+from stages.lib import analysis, atomic, earlier_answer, inputs, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV, VERIFIED_RESULTS, VERIFY_JSON
 from stages.lib.layout import SPLIT_METRICS_FILE
@@ -591,19 +591,20 @@ def checked(params: dict) -> dict:
 
 def main() -> None:
     params = P.load_checked("report", checked)
-    summary, c = json.loads(SUMMARY_JSON.read_text()), json.loads(CONCLUSIONS_JSON.read_text())
-    c["per_lr"] = json.loads(pd.read_csv(CONCLUSIONS_PER_LR_CSV).to_json(orient="records"))  # NaN -> None
-    patience_lines = patience_ablation(c, json.loads(ABLATION_EXPERIMENT_JSON.read_text()))
-    single_seed_sweep, table = pd.read_csv(SINGLE_SEED_SWEEP_CSV), pd.read_csv(SWEEP_CSV)
+    summary, c = inputs.read_json(SUMMARY_JSON), inputs.read_json(CONCLUSIONS_JSON)
+    c["per_lr"] = json.loads(inputs.read_csv(CONCLUSIONS_PER_LR_CSV).to_json(orient="records"))  # NaN -> None
+    patience_lines = patience_ablation(c, inputs.read_json(ABLATION_EXPERIMENT_JSON))
+    single_seed_sweep, table = inputs.read_csv(SINGLE_SEED_SWEEP_CSV), inputs.read_csv(SWEEP_CSV)
     single_seed = earlier_answer.single_seed_answer(
         single_seed_sweep, P.fraction(params, "analysis.tolerance"), P.fraction(params, "analysis.chance_level"))
     study = {**summary, "best_range": c["best_range"], "tradeoff": c["tradeoff"]}  # the conclude stage's picks
     single_seed_lines = against_single_seed(earlier_answer.compare(study, single_seed, c["best"]["stability"]["set"]),
                                             summary, same_grid=set(single_seed_sweep["lr"]) == set(table["lr"]))
     range_test_lines = range_test(
-        pd.read_csv(LR_FIND_SCORES_CSV), json.loads(LR_FIND_SUMMARY_JSON.read_text())["rules"], params, summary)
-    text = render(params, c, summary, table, json.loads(SPLIT_METRICS_FILE.read_text()), MODEL_SUMMARY_FILE.read_text(),
-                  single_seed_lines, patience_lines, range_test_lines, verification(json.loads(VERIFY_JSON.read_text()), pd.read_csv(RUNS_CSV)))
+        inputs.read_csv(LR_FIND_SCORES_CSV), inputs.read_json(LR_FIND_SUMMARY_JSON)["rules"], params, summary)
+    verification_lines = verification(inputs.read_json(VERIFY_JSON), inputs.read_csv(RUNS_CSV))
+    text = render(params, c, summary, table, inputs.read_json(SPLIT_METRICS_FILE), inputs.read_text(MODEL_SUMMARY_FILE),
+                  single_seed_lines, patience_lines, range_test_lines, verification_lines)
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")
 

@@ -5,22 +5,20 @@ Reads metrics/lr_find/suggestions.csv (the lr_find stage), the sweep's tables (a
 metrics/lr_find/summary.json (one entry per rule). The rules of judging are in stages/lib/range_test_scores.py.
 """
 
-import json
 import sys
 
-import pandas as pd
 
-from stages.lib import atomic, range_test_scores
+from stages.lib import atomic, inputs, range_test_scores
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
 from stages.lib.paths import LR_FIND_SCORES_CSV, LR_FIND_SUGGESTIONS_CSV, LR_FIND_SUMMARY_JSON, RUNS_CSV, SWEEP_CSV
 
 
 def main() -> None:
-    suggestions = pd.read_csv(LR_FIND_SUGGESTIONS_CSV)
-    runs, lrs = pd.read_csv(RUNS_CSV), pd.read_csv(SWEEP_CSV)
-    summary = json.loads(CONCLUSIONS_JSON.read_text())
-    per_lr = pd.read_csv(CONCLUSIONS_PER_LR_CSV).set_index("lr")
+    suggestions = inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
+    runs, lrs = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV)
+    summary = inputs.read_json(CONCLUSIONS_JSON)
+    per_lr = inputs.read_csv(CONCLUSIONS_PER_LR_CSV).set_index("lr")
     lrs = lrs.assign(in_best_range=lrs["lr"].map(per_lr["in_best_range"]))  # the conclude stage's range
     scores = range_test_scores.score(suggestions, runs, lrs, summary)
     per_rule = range_test_scores.rule_summary(scores, summary)

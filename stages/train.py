@@ -24,7 +24,7 @@ import torch
 from stages.lib import atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.data import load_tensors
-from stages.lib.layout import HISTORY_FIELDS, HISTORY_FILE, MODEL_FILE, RESULTS_FILE, TENSORS_FILE, run_dir
+from stages.lib.layout import HISTORY_FIELDS, HISTORY_FILE, MODEL_FILE, PROGRESS_ENV, RESULTS_FILE, run_dir
 from stages.lib.training import Settings, resolve_device, train
 
 STAGE = "train"  # the stage's name in dvc.yaml
@@ -65,11 +65,13 @@ def read_settings(params: dict, lr, seed) -> tuple[Settings, int]:
 class ProgressLine:
     """One line per run: rewritten in place on a terminal, every 10th epoch in a log."""
 
-    def __init__(self, name: str, stream=sys.stderr):
-        self.name, self.stream = name, stream
+    def __init__(self, name: str, stream=sys.stderr, progress_file: str | None = None):
+        self.name, self.stream, self.progress_file = name, stream, progress_file
         self.interactive = stream.isatty()
 
     def __call__(self, row: dict, stopper) -> None:
+        if self.progress_file:  # for the runner's status line (PROGRESS_ENV): the epoch, not a line to parse
+            atomic.write_json(self.progress_file, {"run": self.name, "epoch": row["epoch"]})
         line = (
             f"train@{self.name}  epoch {row['epoch']:3d}  loss {row['train_loss']:.4f}  "
             f"valid {row['valid_acc']:.4f}  best {stopper.best_score:.4f} (epoch {stopper.best_epoch})  "
@@ -108,12 +110,8 @@ def main() -> None:
         sys.exit(f"train: error: {e}")
     name = P.run_name(settings.lr, settings.seed)
 
-    progress = ProgressLine(name)
-    try:
-        data = load_tensors()
-    except Exception as e:  # noqa: BLE001 - whatever torch raises on a damaged file, say which file it is
-        sys.exit(f"train: error: {TENSORS_FILE} cannot be read ({type(e).__name__}: {str(e)[:200]}); "
-                 f"`dvc repro` writes it again (the split stage)")
+    progress = ProgressLine(name, progress_file=os.environ.get(PROGRESS_ENV))
+    data = load_tensors()  # a damaged split: one line naming it (clear_errors)
     startup_s = time.time() - STARTED_AT
     run = train(data, settings, on_epoch=progress)
     progress.finish(run["results"])

@@ -62,3 +62,17 @@ def test_files_and_folders_are_flushed_before_they_replace_the_old_ones(tmp_path
     assert kinds.index("replace") > kinds.index("fsync") and kinds[-1] == "fsync"
     flushed = [path for kind, path in events if kind == "fsync"]
     assert any(path.endswith("/f") for path in flushed)
+
+
+def test_leftovers_are_the_temporary_names_of_an_interrupted_write_and_nothing_else(tmp_path):
+    from stages.lib import atomic
+
+    target = tmp_path / "0.001-1"
+    kept = [tmp_path / name for name in ("0.001-1", ".0.001-10.abc.tmp", "0.001-1.tmp", ".0.001-1.json")]
+    left = [tmp_path / ".0.001-1.k2j3.tmp", tmp_path / ".0.001-1.x9q.old"]
+    for path in kept + left:
+        path.mkdir()
+    assert atomic.leftovers(target) == sorted(left)
+    with atomic.atomic_dir(target) as tmp:  # what the writer itself names while it works
+        assert tmp in atomic.leftovers(target)
+    assert atomic.leftovers(target) == sorted(left)

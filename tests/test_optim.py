@@ -102,3 +102,23 @@ print("torch._dynamo" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False"]
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_a_learning_rate_changed_at_every_step_as_the_range_test_does_matches_torch_fused_adamw(monkeypatch, private):
+    if not private:
+        monkeypatch.setattr(optim, "private_kernel", lambda: None)  # the fallback, torch.optim, takes the new LR too
+    batches, lrs = batches_of(6), [1e-5 * 4**step for step in range(6)]
+    ours, reference = build_model(2, "cpu"), build_model(2, "cpu")
+    optimizer = AdamW(ours.parameters(), lr=lrs[0])
+    torch_optimizer = torch.optim.AdamW(reference.parameters(), lr=lrs[0], fused=True)
+    for lr, batch in zip(lrs, batches):
+        optimizer.set_lr(lr)
+        for group in torch_optimizer.param_groups:
+            group["lr"] = lr
+        train_steps(ours, optimizer, [batch])
+        train_steps(reference, torch_optimizer, [batch])
+    assert_same_weights(ours, reference)
+    constant = build_model(2, "cpu")
+    train_steps(constant, AdamW(constant.parameters(), lr=lrs[0]), batches)  # a control: the LR did change
+    assert any(not torch.equal(w, constant.state_dict()[n]) for n, w in ours.state_dict().items())

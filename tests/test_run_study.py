@@ -6,6 +6,8 @@ import signal
 import subprocess
 import sys
 import time
+
+from stages.lib.training import EarlyStopping
 from pathlib import Path
 
 import pytest
@@ -48,16 +50,21 @@ def test_workers_and_threads():
 
 
 def test_progress_line_counts_and_estimates(tmp_path):
-    log = tmp_path / "x.log"
-    log.write_text("train@0.001-0  epoch  10  loss 0.1\ntrain@0.001-0  epoch  20  loss 0.05\n"
-                   "train@0.001-0: early_stopping after 25 epochs (3.0 s); best valid 0.9 at epoch 23, test 0.9\n")
+    from stages import train
+
+    # the epoch comes from the progress file the train stage rewrites every epoch, not from its log's text
+    state = tmp_path / "x.progress.json"
+    line = train.ProgressLine("0.001-0", stream=open(tmp_path / "x.log", "w"), progress_file=str(state))
+    for epoch in (1, 2, 20):
+        line({"epoch": epoch, "train_loss": 0.1, "valid_acc": 0.9, "elapsed_s": epoch * 1.0}, EarlyStopping(5))
     progress = run_study.Progress(total=4, started_at=time.time() - 90)
     progress.done, progress.trained_seconds = ["a", "b"], [60.0, 60.0]
-    workers = [run_study.Worker({}, stage="train@0.001-0", log=log), run_study.Worker({})]
+    workers = [run_study.Worker({}, stage="train@0.001-0", progress=state),
+               run_study.Worker({}, stage="train@0.01-0", progress=tmp_path / "not-started-yet.json")]
     line = progress.line(workers, waiting=1)
     assert line.startswith("2/4 train stages done, 1:30 elapsed, ")
-    assert "about 0:45 left" in line  # 60 s a stage x (1 waiting + 1 running / 2) / 2 workers
-    assert line.endswith("running: train@0.001-0 (epoch 20)")
+    assert "about 1:00 left" in line  # 60 s a stage x (1 waiting + 2 running / 2) / 2 workers
+    assert line.endswith("running: train@0.001-0 (epoch 20) | train@0.01-0")
 
 
 def test_leftovers_of_a_killed_run_are_removed_before_it_runs_again_and_nothing_else(tmp_path, monkeypatch):
@@ -186,3 +193,29 @@ def test_pending_asks_dvc_once_for_the_whole_project(monkeypatch):
     assert run_study.pending(["train@0.001-0", "train@0.001-1", "train@0.01-1"]) == ["train@0.001-0", "train@0.01-1"]
     assert calls == [("status", "--json")]
     assert run_study.pending([]) == [] and len(calls) == 1
+
+
+def test_upstream_stages_come_from_dvcs_graph_in_the_order_they_run(tmp_path, monkeypatch):
+    """A stage added above the train stages runs before them with nothing to change in the runner."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    subprocess.run([str(Path(sys.executable).with_name("dvc")), "init", "--no-scm", "-q"], check=True)
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n"
+        "  fetch: {cmd: touch raw, outs: [raw]}\n"
+        "  clean: {cmd: cp raw clean, deps: [raw], outs: [clean]}\n"
+        "  augment: {cmd: cp clean more, deps: [clean], outs: [more]}\n"
+        "  summary: {cmd: touch summary, outs: [summary]}\n"
+        "  train:\n"
+        "    matrix: {lr: [0.1, 0.01]}\n"
+        "    cmd: cp more runs-${item.lr}\n"
+        "    deps: [more]\n"
+        "    outs:\n"
+        "    - runs-${item.lr}\n"
+        "  report: {cmd: cat runs-0.1 > report, deps: [runs-0.1], outs: [report]}\n")
+    assert run_study.upstream_stages() == ["fetch", "clean", "augment"]
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+    assert run_study.upstream_stages() == ["download", "split"]

@@ -105,3 +105,22 @@ def test_progress_in_a_log_is_one_line_per_ten_epochs_not_a_flood():
 def test_history_csv():
     text = stage.history_csv([{"epoch": 1, "train_loss": 2.3, "valid_acc": 0.1, "elapsed_s": 1.5}])
     assert text == "epoch,train_loss,valid_acc,elapsed_s\n1,2.3,0.1,1.5\n"
+
+
+def test_a_damaged_split_is_one_line_naming_it_in_every_stage_that_reads_it(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.pipeline import REPO_ROOT
+
+    (tmp_path / "data/split").mkdir(parents=True)
+    (tmp_path / "data/split/tensors.pt").write_bytes(b"PK\x03\x04 cut short")
+    (tmp_path / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    for stage, env in (("train", {"DVC_STAGE": "train@0.001-0"}), ("lr_find", {})):
+        done = subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=tmp_path, capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), **env})
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1 and len(lines) == 1, done.stderr
+        assert lines[0].startswith(f"{stage}: error: data/split/tensors.pt cannot be read (")
+        assert lines[0].endswith("`dvc repro` writes it again (the split stage)")
+    assert not (tmp_path / "data/runs").exists() and not (tmp_path / "metrics").exists()

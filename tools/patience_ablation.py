@@ -99,8 +99,19 @@ def record_experiment(name: str, settings: list[str]) -> str:
     if name in dvc("exp", "list", "--name-only").stdout.split():
         dvc("exp", "remove", name)  # a rerun replaces the experiment of the same name
     dvc("exp", "run", "--temp", "-n", name, *[a for s in settings for a in ("-S", s)], capture=False)
-    head = run("git", "rev-parse", "HEAD").stdout.strip()
-    return f"refs/exps/{head[:2]}/{head[2:]}/{name}"
+    return experiment_ref(name)
+
+
+def experiment_ref(name: str) -> str:
+    """The git ref DVC keeps the named experiment of this commit under, as DVC itself resolves the name."""
+    from dvc.repo import Repo
+    from dvc.repo.experiments.utils import resolve_name
+
+    with Repo() as repo:
+        ref = resolve_name(repo.scm, name).get(name)
+    if ref is None:
+        raise SystemExit(f"patience_ablation: error: DVC has no experiment named {name!r} after running it")
+    return str(ref)
 
 
 def export(ref: str, name: str, settings: list[str], wall_s: float, folder: Path = ABLATION_DIR, why: str = "",

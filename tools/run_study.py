@@ -24,7 +24,6 @@ runner ends (Ctrl-C, a closed terminal, a scheduler's SIGTERM, kill -9), no stag
 
 import argparse
 import fcntl
-import glob
 import json
 import os
 import re
@@ -37,13 +36,12 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stages.lib import params as P
-from stages.lib.layout import run_dir
+from stages.lib import atomic, params as P
+from stages.lib.layout import PROGRESS_ENV, run_dir
 
 LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
 LOCK_FILE = LOG_DIR / "run_study.lock"
 TRAIN_PREFIX = "train@"
-UPSTREAM = ("download", "split", "model_summary")
 STOP_GRACE_S = 20  # after Ctrl-C, how long a worker may take to stop before it is killed
 MAX_JOBS = 256  # more workers than this is a typo, not a machine (each holds about 0.7 GB)
 CGROUP_V2_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # "max 100000", or "<quota> <period>" in microseconds
@@ -128,6 +126,20 @@ def train_stages() -> list[str]:
     """Every train stage dvc.yaml defines, in its order."""
     listed = dvc("stage", "list", "--name-only").stdout.split()
     return [name for name in listed if name.startswith(TRAIN_PREFIX)]
+
+
+def upstream_stages() -> list[str]:
+    """The stages every train stage needs (MNIST, the split), asked of DVC's graph of dvc.yaml, in the order they
+    run: a stage added upstream later is run first too, with nothing to change here."""
+    import networkx as nx
+    from dvc.repo import Repo
+
+    with Repo() as repo:
+        graph = repo.index.graph  # an edge goes from a stage to a stage it depends on
+        train = [stage for stage in graph if stage.addressing.startswith(TRAIN_PREFIX)]
+        needed = set().union(*(nx.descendants(graph, stage) for stage in train)) if train else set()
+        ordered = reversed(list(nx.topological_sort(graph.subgraph(needed))))
+        return [stage.addressing for stage in ordered]
 
 
 def pending(stages: list[str]) -> list[str]:
@@ -220,6 +232,7 @@ class Worker:
     process: subprocess.Popen | None = None
     started: float = 0.0
     log: Path | None = None
+    progress: Path | None = None
 
 
 @dataclass
@@ -245,7 +258,7 @@ class Progress:
             per_stage = sum(self.trained_seconds) / len(self.trained_seconds)
             left = per_stage * (waiting + len(running) / 2) / max(len(workers), 1)
             parts.append(f"about {_clock(left)} left")
-        now = " | ".join(f"{w.stage}{_epoch(w.log)}" for w in running)
+        now = " | ".join(f"{w.stage}{_epoch(w.progress)}" for w in running)
         return ", ".join(parts) + (f" | running: {now}" if now else "")
 
     def show(self, workers: list[Worker], waiting: int, force: bool = False) -> None:
@@ -272,27 +285,20 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def _epoch(log: Path | None) -> str:
-    """The latest epoch a stage's progress line reported, from the tail of its log."""
+def _epoch(progress: Path | None) -> str:
+    """The latest epoch the running stage reported in its progress file (layout.PROGRESS_ENV)."""
     try:
-        with open(log, "rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - 400))
-            found = re.findall(rb"epoch\s+(\d+)\s+loss", f.read())  # the progress lines, not the summary
-    except (OSError, TypeError):
+        return f" (epoch {json.loads(progress.read_text())['epoch']})"
+    except (OSError, AttributeError, ValueError, KeyError, TypeError):  # not started, or between two writes
         return ""
-    return f" (epoch {found[-1].decode()})" if found else ""
 
 
 def remove_leftovers(stage: str) -> list[Path]:
-    """Delete what a killed run of this train stage left beside its folder, before running it again.
-
-    stages/lib/atomic.py writes a run's folder as `.<name>.<random>.tmp` and renames it into place (an old one
-    goes aside as `.<name>.<random>.old`); a stage killed while writing them (SIGKILL, a power loss) leaves them behind.
-    DVC ignores them (.dvcignore), so they cost only disk space, about a run's size each time. Only this runner
+    """Delete what a killed run of this train stage left beside its folder (atomic.leftovers), before running it
+    again. DVC ignores them (.dvcignore), so they cost only disk space, about a run's size each time. Only this runner
     starts the stage in this workspace (it holds the workspace lock), so nothing else is writing them.
     """
-    folder = run_dir(stage.removeprefix(TRAIN_PREFIX))
-    found = [p for suffix in (".tmp", ".old") for p in folder.parent.glob(f".{glob.escape(folder.name)}.*{suffix}")]
+    found = atomic.leftovers(run_dir(stage.removeprefix(TRAIN_PREFIX)))
     for path in found:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
@@ -306,10 +312,13 @@ def start(worker: Worker, stage: str, pull: list[str]) -> None:
     remove_leftovers(stage)
     worker.stage, worker.started = stage, time.time()
     worker.log = LOG_DIR / f"{stage.replace('@', '_')}.log"
+    worker.progress = LOG_DIR / f"{stage.replace('@', '_')}.progress.json"
+    worker.progress.unlink(missing_ok=True)
     with open(worker.log, "w") as log:
         worker.process = start_group(
             [str(Path(sys.executable).with_name("dvc")), "--wait-for-lock", "repro", "--single-item", *pull, stage],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **worker.env, "PYTHONUNBUFFERED": "1"},
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, **worker.env, "PYTHONUNBUFFERED": "1", PROGRESS_ENV: str(worker.progress)},
         )
 
 
@@ -346,7 +355,7 @@ def run_pool(stages: list[str], envs: list[dict], progress: Progress, pull: list
                     end_group(w.process)
                     if w.process.returncode == 0:
                         progress.done.append(w.stage)
-                        if "is cached - skipping run" not in w.log.read_text(errors="replace"):
+                        if w.progress.exists():  # the stage trained (a run-cache hit never starts it)
                             progress.trained_seconds.append(seconds)
                         if push:
                             push_stage(w.stage, progress)
@@ -491,10 +500,11 @@ def prepare() -> None:
     """The upstream stages once, pushed with their run-cache: every share then pulls MNIST instead of downloading it."""
     remote = default_remote()
     check_remote(remote, remote_url(remote) if remote else None, push=True)
-    print(f"run_study: upstream stages ({', '.join(UPSTREAM)}), pushed to DVC remote {remote!r} ...", file=sys.stderr,
+    upstream = upstream_stages()
+    print(f"run_study: upstream stages ({', '.join(upstream)}), pushed to DVC remote {remote!r} ...", file=sys.stderr,
           flush=True)
-    dvc("repro", "--pull", *UPSTREAM, capture=False)
-    dvc("push", "--run-cache", *UPSTREAM, capture=False)
+    dvc("repro", "--pull", *upstream, capture=False)
+    dvc("push", "--run-cache", *upstream, capture=False)
     print(f"run_study: prepared: the shares will pull MNIST from {remote!r}", file=sys.stderr)
 
 
@@ -510,9 +520,10 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
                   file=sys.stderr)
             return
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
-    print(f"run_study: upstream stages ({', '.join(UPSTREAM)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
+    upstream = upstream_stages()
+    print(f"run_study: upstream stages ({', '.join(upstream)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
           " ...", file=sys.stderr, flush=True)
-    dvc("repro", *pull, *UPSTREAM, capture=False)  # DVC's own lines: which upstream stage ran, or why not
+    dvc("repro", *pull, *upstream, capture=False)  # DVC's own lines: which upstream stage ran, or why not
     todo = pending(stages)
     threads = envs[0]["OMP_NUM_THREADS"]
     where = (f"{workers} worker{'s' if workers > 1 else ''}, " +

@@ -5,12 +5,26 @@ renamed into place, and the directory flushed too: a reader (DVC, a user, the ne
 the old file or the complete new one, even after a crash or a power cut.
 """
 
+import glob
 import json
 import os
 import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+
+# The temporary names beside an output while it is written: `.<name>.<random>.tmp` (the new version) and, for a
+# folder, `.<name>.<random>.old` (the old one, moved aside for the moment of the swap).
+TMP_SUFFIX, OLD_SUFFIX = ".tmp", ".old"
+
+
+def leftovers(path: Path | str) -> list[Path]:
+    """What an interrupted write of `path` left beside it: a process killed while writing (SIGKILL, a power cut)
+    cannot clean up its temporary names. Safe to delete when nothing is writing `path`."""
+    path = Path(path)
+    pattern = f".{glob.escape(path.name)}.*"
+    return sorted(p for suffix in (TMP_SUFFIX, OLD_SUFFIX) for p in path.parent.glob(pattern + suffix))
 
 
 def _default_mode(base: int) -> int:
@@ -41,7 +55,7 @@ def atomic_path(path: Path | str):
     """Yield a temporary path next to `path`; on success rename it to `path`, else delete it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -59,7 +73,7 @@ def atomic_dir(path: Path | str):
     """Yield an empty temporary directory next to `path`; on success it replaces `path` whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent))
     try:
         yield tmp
         os.chmod(tmp, _default_mode(0o777))
@@ -67,7 +81,7 @@ def atomic_dir(path: Path | str):
         # Move an old version aside first, so that `path` is always either the old or the new whole folder.
         old = None
         if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=OLD_SUFFIX, dir=path.parent))
             os.replace(path, old / path.name)
         try:
             os.replace(tmp, path)

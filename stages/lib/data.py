@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from stages.lib.cli import InputError
 from stages.lib.layout import TENSORS_FILE
 
 SPLITS = ("train", "valid", "test")
@@ -20,5 +21,9 @@ def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
 
 def load_tensors(path: Path | str = TENSORS_FILE) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """{"train": (images, labels), "valid": ..., "test": ...}, images normalised float32, labels int64."""
-    stored = torch.load(path, weights_only=True)
-    return {split: (normalize(stored[f"{split}_images"]), stored[f"{split}_labels"].long()) for split in SPLITS}
+    try:
+        stored = torch.load(path, weights_only=True)
+        return {split: (normalize(stored[f"{split}_images"]), stored[f"{split}_labels"].long()) for split in SPLITS}
+    except Exception as e:  # noqa: BLE001 - whatever torch raises on a damaged file: say which file, and the fix
+        raise InputError(f"{path} cannot be read ({type(e).__name__}: {str(e)[:200]}); `dvc repro` writes it "
+                         f"again (the split stage)") from None

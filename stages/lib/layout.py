@@ -19,6 +19,9 @@ RUNS_DIR = Path("data/runs")
 RESULTS_FILE = "results.json"
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.pt"
+# A runner that wants to show each run's epoch names a file in this variable; the train stage rewrites it (JSON:
+# run, epoch) after every epoch. A run restored from DVC's run-cache never starts the stage, so never writes it.
+PROGRESS_ENV = "LR_SWEEP_PROGRESS"
 HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")  # history.csv's columns, one row per epoch
 
 

@@ -28,6 +28,13 @@ class AdamW:
         self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
         self.fallback = None if private_kernel() is not None else self._torch_optim()
 
+    def set_lr(self, lr: float) -> None:
+        """The learning rate from the next step on (the LR range test raises it at every step)."""
+        self.lr = lr
+        if self.fallback is not None:
+            for group in self.fallback.param_groups:
+                group["lr"] = lr
+
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None

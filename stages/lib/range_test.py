@@ -18,6 +18,7 @@ import time
 import numpy as np
 import torch
 
+from stages.lib.optim import AdamW
 from stages.lib.training import build_model, loss_fn, to_device
 
 STOPPED_DIVERGED = "diverged"  # the smoothed loss exceeded divergence x its minimum (or was not finite)
@@ -54,8 +55,7 @@ def range_test(data: dict, seed: int, settings: dict, batch_size: int, double_so
     train_x, train_y = to_device(*data["train"], device)
     model = build_model(seed, device)  # the same initial weights as the sweep's runs with this seed
     model.train()
-    # torch.optim's AdamW with its defaults: the update the sweep's optimizer makes (tests/test_optim.py)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=settings["start_lr"])
+    optimizer = AdamW(model.parameters(), lr=settings["start_lr"])  # the sweep's optimizer, its defaults
     batch_order = torch.Generator().manual_seed(seed)  # the sweep's batch order for this seed
     smoothed = SmoothedLoss(settings["smoothing"])
     lowest = math.inf
@@ -68,8 +68,7 @@ def range_test(data: dict, seed: int, settings: dict, batch_size: int, double_so
             batches = iter(order.split(batch_size))
             batch = next(batches)
         lr = ramp_lr(step, settings["steps"], settings["start_lr"], settings["end_lr"])
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        optimizer.set_lr(lr)
         loss = loss_fn(model, train_x[batch], train_y[batch], double_softmax)
         optimizer.zero_grad()
         loss.backward()

@@ -163,7 +163,7 @@ def test_a_train_stage_killed_mid_epoch_is_trained_again_and_nothing_else(origin
             victim = training[0] if training else None
         time.sleep(0.2)
     assert victim is not None, "no train stage to kill"
-    lr, seed = victim.info["cmdline"][-2:]
+    lr, seed = victim.environ()["DVC_STAGE"].removeprefix("train@").rsplit("-", 1)  # DVC names the run
     victim.kill()  # SIGKILL: no chance to clean up
     out, err = runner.communicate(timeout=600)
     assert runner.returncode == 1 and f"train@{lr}-{seed} failed" in err

@@ -115,8 +115,11 @@ def test_ctrl_c_stops_every_worker_leaves_nothing_half_written_and_the_next_run_
     repo = on_its_own(clone(origin, origin.parent / "interrupted"))
     set_params(repo, **{"train.max_epochs": 60, "train.patience": 60})  # runs long enough to be interrupted
     commit(repo, "longer runs")
+    # SIGINT as a terminal's Ctrl-C delivers it, even where this test runs with SIGINT ignored (a background job
+    # of a non-interactive shell ignores it, and its children inherit that: Python then installs no handler)
     runner = subprocess.Popen([sys.executable, "-m", "tools.run_study", "--jobs", "2"], cwd=repo, env=env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     logs = repo / ".dvc/tmp/run_study"
     deadline = time.time() + 600
     while time.time() < deadline and runner.poll() is None:  # wait until one run finished and two are training

@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,8 +36,8 @@ from stages.lib.layout import HISTORY_FILE, RESULTS_FILE, SPLIT_DIR, TENSORS_FIL
 from stages.lib.paths import CURVES_CSV, RUNS_CSV
 from tools.run_study import MAX_JOBS, usable_cpus
 
-# What a run computes (timings and the machine are recorded, not computed): its results, and every epoch's
-RESULT_COLUMNS = VERIFIED_RESULTS
+# What a run computes (timings and the machine are recorded, not computed): its results (VERIFIED_RESULTS), and
+# every epoch's
 CURVE_COLUMNS = ("train_loss", "valid_acc")
 WHY_RUNS_DIFFER = (
     "A run is a long chain of floating-point sums: another CPU (other vector instructions), another build of "
@@ -85,7 +86,7 @@ def compare(committed: dict, curve: pd.DataFrame, results: dict, history: pd.Dat
         if parted:
             differences.append(f"first differs at epoch {epoch}: " + ", ".join(parted))
             break
-    for column in RESULT_COLUMNS:
+    for column in VERIFIED_RESULTS:
         if not same(committed[column], results[column]):
             differences.append(f"{column} {results[column]!r} (committed {committed[column]!r})")
     if not differences and len(curve) != len(history):
@@ -126,7 +127,7 @@ def retrain(root: Path, committed: dict, curve: pd.DataFrame) -> Outcome:
         history = pd.read_csv(folder / run_dir(name) / HISTORY_FILE)
         return Outcome(name, len(history), compare(committed, curve, results, history), time.perf_counter() - started)
     finally:
-        subprocess.run(["rm", "-rf", str(folder)], check=False)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def machine_note(runs: pd.DataFrame) -> str:
@@ -153,7 +154,7 @@ def record(sample: pd.DataFrame, outcomes: list[Outcome], started: float) -> dic
 
 def run_record(committed: dict, outcome: Outcome) -> dict:
     """One run's entry: the committed numbers it was compared with (REPORT checks they are still the study's)."""
-    return {"run": outcome.name, **{column: committed[column] for column in ("lr", "seed", *RESULT_COLUMNS)},
+    return {"run": outcome.name, **{column: committed[column] for column in ("lr", "seed", *VERIFIED_RESULTS)},
             "identical": outcome.identical,
             "differences": outcome.differences or ([outcome.error] if outcome.error else [])}
 

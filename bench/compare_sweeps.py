@@ -1,7 +1,7 @@
 """Compare two sweeps, e.g. fp32 against bf16: python -m bench.compare_sweeps A.csv B.csv [PLOT.png]
 
 A and B: tables with one row per run, as metrics/runs.csv (a table without a `seed` column, such as the
-single-seed sweeps in bench/results/, counts as one seed). Prints, per learning rate, both sweeps' mean
+single-seed sweeps, metrics/single_seed_sweep.csv and bench/results/sweep_bf16.csv, counts as one seed). Prints, per learning rate, both sweeps' mean
 validation and test accuracies, median epochs and training times, then the largest differences and each
 sweep's conclusions (best LR, trade-off LR, learning edge); with PLOT.png, also draws both accuracy curves.
 """

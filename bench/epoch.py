@@ -189,7 +189,7 @@ def main() -> None:
 
     params = P.load_params()
     seed = P.training_seeds(params)[0]
-    settings = Settings(lr=LR, seed=seed, batch_size=P.positive_int(params, "train.batch_size"))
+    settings = Settings.on_cpu(params, LR, seed)
     data = load_tensors()
     threads = torch.get_num_threads()
     print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, {threads} threads; "

@@ -58,7 +58,7 @@ def print_groups(wall_s: float, groups: dict[str, float], notes: dict[str, str] 
 
 def main() -> None:
     params = P.load_params()
-    settings = Settings(lr=1e-3, seed=P.training_seeds(params)[0], batch_size=P.positive_int(params, "train.batch_size"))
+    settings = Settings.on_cpu(params, 1e-3, P.training_seeds(params)[0])
     wall, self_seconds, prof = profile_one_epoch(load_tensors(), settings, record_shapes=True)
     print(f"one epoch under the profiler: {wall:.3f} s")
     print_groups(wall, group_by_category(wall, self_seconds))

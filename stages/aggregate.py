@@ -1,9 +1,11 @@
-"""Stage aggregate: the sweep's tables across seeds, and the study's conclusions with their uncertainty.
+"""Stage aggregate: the sweep's tables across seeds, and its facts as a whole (runs, cost, machine).
 
 Reads exactly the runs that sweep.lrs x sweep.seeds name (runs of removed LRs or seeds left on disk
 are ignored) and writes, for git: metrics/runs.csv (one row per LR and seed), metrics/sweep.csv (one
 row per LR: mean, spread and 95 % interval over seeds, costs), metrics/learning_curves.csv (one row per
-run and epoch), metrics/summary.json (the conclusions) and metrics/per_lr/ (one small file per LR, so
+run and epoch), metrics/sweep.json (runs, stops, cost, machine, and the point-estimate picks the per-LR files'
+roles name; the conclusions, with their intervals and stability, are the conclude stage's metrics/summary.json)
+and metrics/per_lr/ (one small file per LR, so
 that `dvc metrics show metrics/per_lr` prints a row per LR).
 """
 
@@ -14,20 +16,15 @@ import pandas as pd
 
 from stages.lib import analysis, atomic, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SUMMARY_JSON, SWEEP_CSV
+from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SWEEP_JSON, SWEEP_CSV
 from stages.lib.layout import HISTORY_FIELDS, run_files
 
-# Settings every run records; runs of one sweep must agree on them (older runs left on disk may not).
-SHARED_SETTINGS = ("batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision")
+# Settings every run records (params.RECORDED); runs of one sweep must agree on them (older runs left on disk may not).
+SHARED_SETTINGS = P.RECORDED
 
 
 class SweepError(RuntimeError):
     pass
-
-
-def read_settings(params: dict) -> tuple[list[float], list[int], float, float]:
-    return (P.sweep_lrs(params), P.training_seeds(params), P.fraction(params, "analysis.tolerance"),
-            P.fraction(params, "analysis.chance_level"))
 
 
 def run_file(lr: float, seed: int, kind: str):
@@ -147,7 +144,9 @@ def write_csv(path, table: pd.DataFrame) -> None:
 
 
 def main() -> None:
-    lrs, seeds, tolerance, chance_level = P.load_checked("aggregate", read_settings)
+    sweep, analysis_settings = P.load_settings("aggregate", P.Sweep, P.Analysis)
+    lrs, seeds = sweep.lrs, sweep.seeds
+    tolerance, chance_level = analysis_settings.tolerance, analysis_settings.chance_level
     try:
         results = load_runs(lrs, seeds)
         runs = analysis.runs_table(results, chance_level)
@@ -158,7 +157,7 @@ def main() -> None:
     write_csv(RUNS_CSV, runs)
     write_csv(SWEEP_CSV, per_lr)
     write_csv(CURVES_CSV, curves)
-    atomic.write_json(SUMMARY_JSON, summary)
+    atomic.write_json(SWEEP_JSON, summary)
     write_per_lr(per_lr_metrics(per_lr, summary))
     best, tradeoff = summary["best"], summary["tradeoff"]
     print(f"aggregate: {len(lrs)} LRs x {len(seeds)} seeds; best lr {best['lr']} (mean valid {best['valid_mean']:.4f})"

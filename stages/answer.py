@@ -2,18 +2,18 @@
 
 The file `dvc metrics show`, `dvc metrics diff` and `dvc exp show` print: the best LR with its accuracy and
 epochs, the best range, the trade-off LR, the LR fastest to the target and the learning edges, every LR as
-exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/conclusions.json.
+exact text (stages/lib/answer.py says why). Everything else about the conclusions: metrics/summary.json.
 """
 
 import sys
 
 from stages.lib import answer, atomic, inputs
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import CONCLUSIONS_JSON
+from stages.lib.experiment_paths import SUMMARY_JSON
 
 
 def main() -> None:
-    row = answer.answer_row(inputs.read_json(CONCLUSIONS_JSON))
+    row = answer.answer_row(inputs.read_json(SUMMARY_JSON))
     atomic.write_json(answer.ANSWER_JSON, row)
     print(f"answer: best lr {row['best_lr']}, best range {row['best_range']}, trade-off lr {row['tradeoff_lr']}",
           file=sys.stderr)

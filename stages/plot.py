@@ -19,9 +19,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from stages.lib import atomic, inputs
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
+from stages.lib.experiment_paths import SUMMARY_JSON, CONCLUSIONS_PER_LR_CSV
 from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_FIND_SUGGESTIONS_CSV, PLOTS_DIR,
-                              RUNS_CSV, SUMMARY_JSON, SWEEP_CSV)
+                              RUNS_CSV, SWEEP_JSON, SWEEP_CSV)
 
 FIGSIZE = (8, 5.5)
 WIDE_FIGSIZE = (13, 5.5)
@@ -290,7 +290,7 @@ def with_conclusions(summary: dict, lrs: pd.DataFrame, conclusions: dict, per_lr
 
 def main() -> None:
     runs, lrs, curves = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV), inputs.read_csv(CURVES_CSV)
-    summary, lrs = with_conclusions(inputs.read_json(SUMMARY_JSON), lrs, inputs.read_json(CONCLUSIONS_JSON),
+    summary, lrs = with_conclusions(inputs.read_json(SWEEP_JSON), lrs, inputs.read_json(SUMMARY_JSON),
                                     inputs.read_csv(CONCLUSIONS_PER_LR_CSV))
     range_test, suggestions = inputs.read_csv(LR_FIND_CURVES_CSV), inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),

@@ -1,17 +1,20 @@
-"""Stage report: REPORT.md, the study's answer in words, numbers and figures, readable offline."""
+"""Stage report: REPORT.md, the study's answer in words, numbers and figures, readable offline.
+
+A template over the other stages' files: every number, comparison and verdict in it was computed by the stage that
+wrote the file it comes from (conclude: metrics/summary.json and conclusions_per_lr.csv; aggregate:
+metrics/sweep.json; score_lr_find: metrics/lr_find/summary.json; split; model_summary). Nothing is decided here.
+"""
 
 import json
 import math
 
 import pandas as pd
 
-from stages.lib import analysis, atomic, earlier_answer, inputs, params as P
+from stages.lib import atomic, inputs, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV, VERIFIED_RESULTS, VERIFY_JSON
+from stages.lib.experiment_paths import CONCLUSIONS_PER_LR_CSV, SUMMARY_JSON
 from stages.lib.layout import SPLIT_METRICS_FILE
-from stages.lib.paths import (ABLATION_EXPERIMENT_JSON, FIGURE_NAMES, LR_FIND_SCORES_CSV, LR_FIND_SUMMARY_JSON,
-                              MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, RUNS_CSV, SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON,
-                              SWEEP_CSV)
+from stages.lib.paths import FIGURE_NAMES, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SWEEP_JSON
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
 
@@ -50,19 +53,19 @@ def lr_set(pick: dict) -> str:
 
 
 def conclusions(c: dict, s: dict) -> list[str]:
-    """The conclusions in words, each from metrics/conclusions.json with its interval and stability."""
-    best, r, t, ttt, noise = c["best"], c["best_range"], c["tradeoff"], c["time_to_target"], c["noise"]
+    """The conclusions in words, each from metrics/summary.json with its interval and stability."""
+    best, rng, trade, to_target, noise = c["best"], c["best_range"], c["tradeoff"], c["time_to_target"], c["noise"]
     seeds = c["seeds"]
-    if r["low_lr"] is None:
+    if rng["low_lr"] is None:
         return [f"1. **No learning rate learned anything**: every run stayed at or below the chance level "
                 f"({c['chance_level']:g}). There is no best range and no trade-off to report: check the settings "
                 f"(patience, max_epochs, split sizes)."]
     lines = [
-        f"1. **Best accuracy: LR {r['low_lr']:g} to {r['high_lr']:g}** ({r['lrs']} grid LRs), every LR of which is "
-        f"shown as good as the best within {100 * r['tolerance']:g} points (paired TOST over {seeds} seeds, every seed "
-        f"learned). Its ends move with the seeds: low end {lr_set(r['ends']['low'])}; high end "
-        f"{lr_set(r['ends']['high'])}. Also shown equivalent, outside the contiguous range: "
-        f"{lrs_list([lr for lr in r['equivalent_lrs'] if not r['low_lr'] <= lr <= r['high_lr']])}.",
+        f"1. **Best accuracy: LR {rng['low_lr']:g} to {rng['high_lr']:g}** ({rng['lrs']} grid LRs), every LR of which is "
+        f"shown as good as the best within {100 * rng['tolerance']:g} points (paired TOST over {seeds} seeds, every seed "
+        f"learned). Its ends move with the seeds: low end {lr_set(rng['ends']['low'])}; high end "
+        f"{lr_set(rng['ends']['high'])}. Also shown equivalent, outside the contiguous range: "
+        f"{lrs_list(rng['equivalent_outside'])}.",
         f"   The most accurate LR is {lr_set(best['stability'])}; at {best['lr']:g}: {pct(best['valid_mean'])} mean "
         f"validation accuracy, 95% t-interval {interval(*best['valid_interval'])}, test {pct(best['test_mean'])} "
         f"{interval(*best['test_interval'])}, {seeds} runs. One validation image is 0.02 points; the validation "
@@ -71,24 +74,24 @@ def conclusions(c: dict, s: dict) -> list[str]:
         f"one such error of the best: {lrs_list(noise['lrs_within_one_valid_se_of_best'])}. The split is one draw "
         f"(split seed fixed): see 'Another split' below.",
     ]
-    most = max((row for row in c["per_lr"] if row["equivalent"] and row["lr"] != best["lr"]),
-               key=lambda row: row["saving_mean"], default={**best, "saving_mean": 0.0, "saving_low": 0.0,
-                                                            "saving_high": 0.0})
-    if t["saves_epochs"]:
-        trade = (f"2. **Best accuracy/time trade-off: LR {lr_set(t['stability'])}**: as good as the best and "
-                 f"{t['saving_mean']:.1f} epochs fewer (paired 95% interval {t['saving_interval'][0]:.1f} to "
-                 f"{t['saving_interval'][1]:.1f}); median {t['epochs_median']:g} epochs, ≈ {duration(t['seconds_median'])}.")
+    most = trade["largest_saving"]
+    if trade["saves_epochs"]:
+        trade = (f"2. **Best accuracy/time trade-off: LR {lr_set(trade['stability'])}**: as good as the best and "
+                 f"{trade['saving_mean']:.1f} epochs fewer (paired 95% interval {trade['saving_interval'][0]:.1f} to "
+                 f"{trade['saving_interval'][1]:.1f}); median {trade['epochs_median']:g} epochs, ≈ {duration(trade['seconds_median'])}.")
     else:
         trade = (f"2. **No LR is both as accurate as the best and measurably faster: the trade-off is the best LR "
                  f"itself**, median {best['epochs_median']:g} epochs to early stopping, ≈ {duration(best['seconds_median'])} "
                  f"here. No LR as good as the best has a paired saving in epochs whose 95% interval lies above 0; the "
                  f"largest mean saving is {most['saving_mean']:+.1f} epochs at {most['lr']:g} (interval "
-                 f"{most['saving_low']:+.1f} to {most['saving_high']:+.1f}; table below, 'saved').")
+                 f"{most['saving_interval'][0]:+.1f} to {most['saving_interval'][1]:+.1f}; table below, 'saved').")
     lines.append(trade)
-    if ttt["lr"] is not None:
-        lines.append(f"   Time to target (epochs until validation accuracy first reaches {pct(ttt['target_valid_acc'])}, "
-                     f"the best mean minus the tolerance): fastest {lr_set(ttt['stability'])}; at {ttt['lr']:g} a "
-                     f"median {ttt['epochs_median']:g} epochs.")
+    if to_target["lr"] is not None:
+        lines.append(f"   Time to target (epochs until validation accuracy first reaches {pct(to_target['target_valid_acc'])}, "
+                     f"the best mean minus the tolerance): fastest {lr_set(to_target['stability'])}; at {to_target['lr']:g} a "
+                     f"median {to_target['epochs_median']:g} epochs"
+                     + (f" (95% t-interval of the mean {to_target['epochs_interval'][0]:.1f} to {to_target['epochs_interval'][1]:.1f})."
+                        if to_target.get("epochs_interval") else "."))
     lines += edge_lines(c)
     return lines
 
@@ -121,18 +124,20 @@ def edge_lines(c: dict) -> list[str]:
                 f"{fit['exponent_low']:.2f} to {fit['exponent_high']:.2f}, R² {fit['r_squared']:.2f}, {fit['runs']} runs)."
                 if fit else "")
             + (f" **Given those epochs, every LR from {free['every_lr_learns_from']:g} learns**: the lower edge of "
-               f"'training does not progress' is set by the patience, not by the LR." if free["every_lr_learns_from"]
-               is not None and free["every_lr_learns_from"] <= (p5["none_up_to"] or 0) else "")
-            + f" The training loss fell at every LR meanwhile (median fall {100 * min(r['loss_drop_median'] for r in rows):.1f}% "
+               f"'training does not progress' is set by the patience, not by the LR." if free["set_by_patience"] else "")
+            + f" The training loss fell at every LR meanwhile (median fall {100 * free['smallest_loss_drop_median']:.1f}% "
               f"or more from the first epoch to the last). So the article's section 5-3 explanation, early stopping "
               f"cutting slow LRs off, is what sets this edge too.")
         twins = free["twins"]
-        if twins["compared"]:
+        if twins["all_repeated"]:
+            lines.append(f"   All {twins['compared']} of these runs repeated their default-sweep twin number for number "
+                         f"over the epochs both ran: until patience would have stopped it, each is its train stage's run.")
+        elif twins["compared"]:
             lines.append(
                 f"   {twins['repeated']} of {twins['compared']} of these runs repeated their default-sweep twin number "
                 f"for number; the largest difference in validation accuracy over the epochs both ran was "
-                f"{100 * twins['largest_valid_difference']:.2f} points (these runs were made on a CPU whose arithmetic "
-                f"differs in the last bits; see 'Machine and time').")
+                f"{100 * twins['largest_valid_difference']:.2f} points (runs made on another CPU or PyTorch build "
+                f"differ in the last bits of their arithmetic).")
     if upper:
         parts = "; ".join(f"{u['lr']:g}: {u['never_left_chance']} never left chance, {u['learned_then_collapsed']} "
                           f"learned then collapsed, {u['stayed_learned']} stayed learned" for u in upper)
@@ -196,8 +201,7 @@ def split_lines(c: dict) -> list[str]:
     return lines
 
 
-def lr_table(c: dict, table: pd.DataFrame) -> list[str]:
-    measured = dict(zip(table["lr"], table["train_time_median_s"]))
+def lr_table(c: dict) -> list[str]:
     lines = ["| LR | learned [95%] | valid mean [95% t] | of the seeds that learned | test mean | epochs (median) "
              "| saved vs best [95%] | to target (median) | measured (s) | ≈ best (TOST) | in range |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"]
@@ -211,54 +215,52 @@ def lr_table(c: dict, table: pd.DataFrame) -> list[str]:
             f"| {row['lr']:g} | {row['learned']}/{row['seeds']} [{100 * row['learned_low']:.0f}–{100 * row['learned_high']:.0f}%] "
             f"| {pct(row['valid_mean']) + ' (no run: seeds split)' if split else pct(row['valid_mean']) + ' ' + interval(row['valid_low'], row['valid_high'])} "
             f"| {learned_only} | {pct(row['test_mean'])} | {row['epochs_median']:g} | {saved} | {to_target} "
-            f"| {measured.get(row['lr'], math.nan):.1f} | {'✓' if row['equivalent'] else ''} "
+            f"| {_or_na(row['measured_median_s'], '.1f')} | {'✓' if row['equivalent'] else ''} "
             f"| {'✓' if row['in_best_range'] else ''} |")
     return lines
 
 
-def still_improving(table: pd.DataFrame, s: dict) -> list[str]:
+def still_improving(c: dict) -> list[str]:
     """The article's section 5-3 asks whether early stopping cuts slow (small-LR) runs off while they still improve:
     per LR that learned, how many seeds were still improving at their last epoch, and by how much."""
-    learned = table[table["learned_fraction"] > 0]
-    if learned.empty:
+    si = c["still_improving"]
+    if not si["per_lr"]:
         return ["No LR learned: no run to judge."]
-    best_lr = s["best"]["lr"]
-    below, rest = learned[learned["lr"] < best_lr], learned[learned["lr"] >= best_lr]
 
-    def share(rows: pd.DataFrame) -> str:
-        improving = round(float((rows["still_improving_fraction"] * rows["seeds"]).sum()))
-        return f"{improving} of {int(rows['seeds'].sum())} runs"
+    w = si["window"]
+
+    def share(count: dict) -> str:
+        return f"{count['improving']} of {count['runs']} runs"
 
     lines = [
-        f"Below the best LR ({best_lr:g}), {share(below)} were still improving when early stopping ended them; "
-        f"at the best LR and above, {share(rest)} (a run at an LR where some seeds did not learn counts among the "
-        f"runs). 'Still improving': the rule above (validation accuracy's slope over the last 10 epochs > 0, "
-        f"one-sided p < 0.05). The slope and the gain are in accuracy points (percent) per 10 epochs.",
+        f"Below the best LR ({si['best_lr']:g}), {share(si['below_best'])} were still improving when early stopping "
+        f"ended them; at the best LR and above, {share(si['from_best_up'])} (a run at an LR where some seeds did not "
+        f"learn counts among the runs). 'Still improving': the rule of that name under 'How each conclusion is chosen'. "
+        f"The slope and the gain are in accuracy points (percent) per {w} epochs.",
         "",
-        "| LR | valid mean | epochs (median) | still improving | slope, last 10 epochs (median, points/10 epochs) "
-        "| best-so-far gain, last 10 epochs (median, points) | training loss change, last 10 epochs (median) |",
+        f"| LR | valid mean | epochs (median) | still improving | slope, last {w} epochs (median, points/{w} epochs) "
+        f"| best-so-far gain, last {w} epochs (median, points) | training loss change, last {w} epochs (median) |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for row in learned.itertuples():
+    for row in si["per_lr"]:
         lines.append(
-            f"| {row.lr:g} | {pct(row.valid_mean)} | {row.epochs_median:g} "
-            f"| {round(row.still_improving_fraction * row.seeds)}/{int(row.seeds)} "
-            f"| {_signed(1000 * row.slope_last10_median)} | {_signed(100 * row.best_gain_last10_median)} "
-            f"| {_signed(100 * row.loss_change_last10_median, '%')} |"
+            f"| {row['lr']:g} | {pct(row['valid_mean'])} | {row['epochs_median']:g} | {row['improving']}/{row['seeds']} "
+            f"| {_signed(1000 * row['slope_last10_median'])} | {_signed(100 * row['best_gain_last10_median'])} "
+            f"| {_signed(100 * row['loss_change_last10_median'], '%')} |"
         )
     return lines
 
 
-def against_single_seed(rows: list[dict], summary: dict, same_grid: bool) -> list[str]:
-    """The study's conclusions beside the earlier single-seed sweep's (earlier_answer.compare's rows)."""
-    seeds = summary["sweep"]["seeds"]
+def against_single_seed(single: dict, seeds: int) -> list[str]:
+    """The study's conclusions beside the earlier single-seed sweep's (the conclude stage's comparison)."""
+    rows = single["rows"]
     lines = [
-        f"The earlier single-seed sweep (`{SINGLE_SEED_SWEEP_CSV.as_posix()}`: each LR trained once, before the study had "
+        f"The earlier single-seed sweep (`{single['file']}`: each LR trained once, before the study had "
         "seeds; one seed fixed both the split and the training; 2 threads, one run at a time) judged by this study's "
         "rules where one run allows it: one run per LR gives no interval and no equivalence test, so its best range "
         "is the earlier rule's (the contiguous LRs whose accuracy is within the tolerance of the best) and its "
         "trade-off the fewest epochs in that range. Its answer is what this study tests." + (
-            "" if same_grid else " **This study's LRs are not the single-seed sweep's 46**: an LR that one grid lacks "
+            "" if single["same_grid"] else f" **This study's LRs are not the single-seed sweep's {single['lrs']}**: an LR that one grid lacks "
             "moves an answer by itself."),
         "",
         f"| conclusion | single seed (1 run per LR) | this study ({seeds} seeds per LR) | |",
@@ -266,32 +268,29 @@ def against_single_seed(rows: list[dict], summary: dict, same_grid: bool) -> lis
         *[f"| {r['conclusion']} | {r['single']} | {r['study']} | **{'held' if r['held'] else 'moved'}**: {r['how']} |"
           for r in rows],
     ]
-    held = [r["conclusion"] for r in rows if r["held"]]
-    moved = [r["conclusion"] for r in rows if not r["held"]]
-    return lines + ["", f"Held: {', '.join(held) or 'none'}. Moved: {', '.join(moved) or 'none'}."]
+    return lines + ["", f"Held: {', '.join(single['held']) or 'none'}. Moved: {', '.join(single['moved']) or 'none'}."]
 
 
 def _signed(value: float, unit: str = "") -> str:
     return "n/a" if pd.isna(value) else f"{value:+.2f}{unit}"
 
 
-def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> list[str]:
-    """The LR range test against the sweep: one row per rule."""
-    if not s["anything_learned"]:
+def range_test_lines(lr_find: dict, params: dict, anything_learned: bool) -> list[str]:
+    """The LR range test against the sweep: one row per rule (the score_lr_find stage's metrics/lr_find/summary.json)."""
+    if not anything_learned:
         return ["No LR of the sweep learned: there is no best range to judge the range test's suggestions against."]
-    t = P.lr_find_settings(params)
-    seeds = int(scores["seed"].nunique())
-    epochs = scores["range_test_epochs"].mean()
+    t, per_rule = params["lr_find"], lr_find["rules"]
+    seeds, epochs = lr_find["seeds"], lr_find["range_test_epochs_mean"]
     lines = [
         f"One range test per training seed ({seeds} seeds): the sweep's model, initial weights, batch order and batch "
         f"size, AdamW, the LR rising exponentially from {t['start_lr']:g} to {t['end_lr']:g} over {t['steps']} steps "
         f"(one batch each; {epochs:.2f} epochs of the training images on average, against "
-        f"{scores['sweep_epochs'].mean():,.0f} epochs per seed for the whole sweep); the loss smoothed by a "
+        f"{lr_find['sweep_epochs_mean']:,.0f} epochs per seed for the whole sweep); the loss smoothed by a "
         f"bias-corrected running average (β {t['smoothing']:g}); stopped once the smoothed loss exceeded "
         f"{t['divergence']:g}× its lowest value. Every rule reads the same curve, each as its tool does "
-        f"(`stages/lib/range_test.py` cites the definitions). A suggestion is snapped to the sweep's nearest LR; its "
+        f"(`stages/lib/lr_find.py` cites the definitions). A suggestion is snapped to the sweep's nearest LR; its "
         f"accuracy is what the same seed's sweep run reached at that LR. Decades: log10(suggestion / LR), negative "
-        f"below. The best LR's mean is {pct(s['best']['valid_mean'])}.",
+        f"below. The best LR's mean is {pct(lr_find['best_valid_mean'])}.",
         "",
         "| rule | suggested LR, median [min – max] | spread across seeds (decades) | in the best range "
         "| to the best LR (median decades) | to the trade-off LR (median decades) | accuracy at the suggestion "
@@ -308,8 +307,7 @@ def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> l
             f"| {_signed(r['decades_to_tradeoff_median'])} | {pct(r['valid_acc_mean'])}; {pct(r['valid_acc_min'])} "
             f"| {_points(r['gap_to_best_mean'])} | {r['learned']}/{r['runs']} | {_or_na(r['total_epochs_mean'], '.1f')} |"
         )
-    always = [rule for rule, r in per_rule.items() if r["suggested"] and r["in_best_range"] == r["seeds"]]
-    never = [rule for rule, r in per_rule.items() if not r["in_best_range"]]
+    always, never = lr_find["in_best_range_every_seed"], lr_find["in_best_range_no_seed"]
     lines += [
         "",
         f"In the best range for every seed: {', '.join(always) or 'no rule'}; for no seed: {', '.join(never) or 'no rule'}. "
@@ -318,7 +316,7 @@ def range_test(scores: pd.DataFrame, per_rule: dict, params: dict, s: dict) -> l
     return lines
 
 
-def patience_ablation(c: dict, experiment: dict) -> list[str]:
+def patience_ablation(c: dict) -> list[str]:
     """The patience ablation with its reference runs at the best LR (the conclude stage's verdict)."""
     a = c["patience_ablation"]
     if not a:
@@ -332,7 +330,7 @@ def patience_ablation(c: dict, experiment: dict) -> list[str]:
     lines = [
         f"The DVC experiments {', '.join(f'`{name}`' for name in a['experiments'])} (`make ablation`, run with the "
         f"study's default settings: "
-        f"{', '.join(f'`{setting}`' for setting in experiment['set'])}; the reference: the best LR and the top of the "
+        f"{', '.join(f'`{setting}`' for setting in a['settings'])}; the reference: the best LR and the top of the "
         f"best range with the same patience, seeds and cap, `make experiments`). A run's validation gain is exact: "
         f"its own curve cut where patience 5 would have stopped it (training does not depend on the patience until "
         f"then), so it cannot be negative; the test gain is against the default-sweep twin and can be. A run that hit "
@@ -356,7 +354,7 @@ def patience_ablation(c: dict, experiment: dict) -> list[str]:
                "not tested": "is **not tested** (no ablation LR lies below the best range)",
                "no reference": "is **not judged**: there are no reference runs at the best LR with the same "
                                "patience (`make experiments NAMES=patience-20-reference`)"}[a["verdict"]]
-    capped = [row["lr"] for row in a["per_lr"] if row["at_cap"]]
+    capped = a["capped_lrs"]
     lines += ["", f"- The population, stated once: the ablation's LRs below the best range, {population}. The "
               f"article's section 5-3 explanation {verdict}: it holds at an LR when more patience raises its validation "
               f"accuracy significantly more than it raises the best LR's (paired by seed) and its test accuracy rises "
@@ -402,7 +400,8 @@ def _or_na(value, spec: str) -> str:
 
 def settings(params: dict) -> list[str]:
     d, t, a = params["data"], params["train"], params["analysis"]
-    lrs, seeds = P.sweep_lrs(params), P.training_seeds(params)
+    sweep = P.read(params, P.Sweep)
+    lrs, seeds = sweep.lrs, sweep.seeds
     loss = ("softmax output into cross-entropy (the original notebook: softmax twice)"
             if params["model"]["double_softmax"] else "cross-entropy on the logits")
     return [
@@ -419,40 +418,41 @@ def settings(params: dict) -> list[str]:
     ]
 
 
-def machine(s: dict) -> list[str]:
-    m, c, sw = s["machine"], s["cost"], s["sweep"]
-    stops = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sw["stopped_by"].items())
+def machine(facts: dict, wall: dict | None) -> list[str]:
+    """The machine and the sweep's time: the aggregate's facts (metrics/sweep.json) and the conclude stage's reading
+    of its wall time (summary.json's wall_time)."""
+    m, cost, sweep = facts["machine"], facts["cost"], facts["sweep"]
+    stops = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sweep["stopped_by"].items())
     lines = [f"- Device: {m['device']}, {m['threads']} threads; CPU: {m['cpu']}; PyTorch {m['torch']}.",
-             f"- {sw['runs']} runs ({stops}), {c['total_epochs']:,} epochs, {duration(c['total_train_time_s'])} in "
-             f"training loops (validation included): {c['pooled_sec_per_epoch']:.3f} s per epoch pooled over the sweep."]
-    if "sweep_wall_s" in c:
-        busy = c.get("busy_wall_s", c["sweep_wall_s"])
+             f"- {sweep['runs']} runs ({stops}), {cost['total_epochs']:,} epochs, {duration(cost['total_train_time_s'])} "
+             f"in training loops (validation included): {cost['pooled_sec_per_epoch']:.3f} s per epoch pooled over the "
+             f"sweep."]
+    if wall:
         lines.append(
-            f"- Wall time {duration(busy)} with at least one train stage running ({duration(c['total_stage_wall_s'])} "
-            f"inside the train stages, added up over runs that overlapped); {c['mean_startup_s']:.2f} s per stage "
-            f"from process start to data in memory. Runs restored from DVC's cache keep the times they were trained in."
+            f"- Wall time {duration(wall['busy_s'])} with at least one train stage running "
+            f"({duration(cost['total_stage_wall_s'])} inside the train stages, added up over runs that overlapped); "
+            f"{cost['mean_startup_s']:.2f} s per stage from process start to data in memory. Runs restored from DVC's "
+            f"cache keep the times they were trained in."
         )
-        if c["sweep_wall_s"] > busy + 600:
+        if wall["made_in_parts"]:
             lines.append(f"- The runs were not made in one go: from the first train stage's start to the last one's end "
-                         f"{duration(c['sweep_wall_s'])} passed, {duration(c['sweep_wall_s'] - busy)} of it with "
+                         f"{duration(wall['span_s'])} passed, {duration(wall['idle_s'])} of it with "
                          "nothing training (a study run in shares, or runs trained at other times).")
     return lines
 
 
-def verification(record: dict, runs: pd.DataFrame) -> list[str]:
-    """make verify's last recorded check (metrics/verify.json): committed runs trained again and compared. Quoted
-    only while those runs are still the study's (after `make run` with other settings they are not)."""
-    committed = {(r.lr, r.seed): r for r in runs.itertuples()}
-    still = all((r["lr"], r["seed"]) in committed
-                and all(getattr(committed[(r["lr"], r["seed"])], column) == r[column] for column in VERIFIED_RESULTS)
-                for r in record["runs"])
-    if not still:
+def verification(record: dict | None) -> list[str]:
+    """make verify's last recorded check (metrics/verify.json, as the conclude stage read it): committed runs trained
+    again and compared. Quoted only while those runs are still the study's."""
+    if record is None:
+        return ["- `make verify` has not recorded a check of these runs (`make verify RECORD=1`)."]
+    if not record["of_these_runs"]:
         return [f"- `make verify`'s record ({record['date']}) is of other runs than these: `make verify` "
                 f"checks these runs."]
     span = f"{record['runs'][0]['run']} to {record['runs'][-1]['run']}" if record["runs"] else "none"
     threads = ", ".join(map(str, record["threads"]))
     outcome = ("identical bit for bit: every epoch's training loss and validation accuracy and every result"
-               if record["identical"] == record["compared"] else
+               if record["all_identical"] else
                "identical; the others differ: " + "; ".join(f"{r['run']}: {r['differences'][0]}"
                                                  for r in record["runs"] if not r["identical"]))
     return [
@@ -471,8 +471,7 @@ def checks_cost(c: dict) -> list[str]:
         return []
     parts = "; ".join(f"`{k['name']}` {k['runs']} runs, {k['epochs']:,} epochs, {duration(k['wall_s'])}"
                       for k in c["checks"])
-    total = sum(k["wall_s"] for k in c["checks"])
-    return [f"- The checks, each on 2 CPU cores with 2 runs at a time: {parts} ({duration(total)} in all, wall time "
+    return [f"- The checks, each on 2 CPU cores with 2 runs at a time: {parts} ({duration(c['checks_wall_s'])} in all, wall time "
             f"from start to tables written, DVC's bookkeeping included)."]
 
 
@@ -485,16 +484,14 @@ def split_counts(split: dict) -> list[str]:
     return lines
 
 
-def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dict, model_summary: str,
-           single_seed_lines: list[str], patience_lines: list[str], range_test_lines: list[str],
-           verification_lines: list[str] = ()) -> str:
-    """The whole report; the sections built from other stages' tables come in as ready lines."""
+def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, lr_find: dict) -> str:
+    """The whole report, from the conclude stage's summary (c), the aggregate's facts of the sweep, the split's class
+    counts, the model's summary and the range test's scores: every number in it is one of theirs."""
     figures = [f"![{name[:-4].replace('_', ' ')}]({PLOTS_DIR.as_posix()}/{name})" for name in FIGURE_NAMES]
-    descriptive = [rule for rule in analysis.RULES if rule.startswith(("*Cost*", "*Still improving"))]
     parts = [
         "# Which learning rate, once training time counts? (MNIST, small CNN, AdamW)",
         "",
-        "_Written by the pipeline's `report` stage from `metrics/conclusions.json` (the conclude stage) and the "
+        "_Written by the pipeline's `report` stage from `metrics/summary.json` (the conclude stage) and the "
         "aggregate's tables; `dvc repro` rewrites it. Choices use validation accuracy and epoch counts only; test "
         "accuracy and measured seconds are reported beside them._",
         "",
@@ -502,7 +499,7 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
         "",
         "## Conclusions",
         "",
-        *conclusions(c, summary),
+        *conclusions(c, facts),
         "",
         "### How stable each pick is",
         "",
@@ -514,12 +511,12 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
         "",
         "### Against the earlier single-seed sweep",
         "",
-        *single_seed_lines,
+        *against_single_seed(c["single_seed"], c["seeds"]),
         "",
         "## How each conclusion is chosen",
         "",
         *[f"- {rule}" for rule in c["rules"].values()],
-        *[f"- {rule}" for rule in descriptive],
+        *[f"- {rule}" for rule in c["rules_descriptive"]],
         "",
         "### What changed in the rules, and why",
         "",
@@ -539,19 +536,19 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
         "by seed, with its 95% t-interval. '≈ best (TOST)': shown as good as the best; 'in range': the best range. "
         "Every run: `metrics/runs.csv`; this table: `metrics/conclusions_per_lr.csv`.",
         "",
-        *lr_table(c, table),
+        *lr_table(c),
         "",
         "## Were runs still improving when early stopping ended them? (the article's section 5-3)",
         "",
-        *still_improving(table, summary),
+        *still_improving(c),
         "",
         "### With more patience: the patience ablation",
         "",
-        *patience_lines,
+        *patience_ablation(c),
         "",
         "## Can a one-minute LR range test predict the sweep?",
         "",
-        *range_test_lines,
+        *range_test_lines(lr_find, params, facts["anything_learned"]),
         "",
         "## Settings",
         "",
@@ -559,8 +556,8 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
         "",
         "## Machine and time",
         "",
-        *machine(summary),
-        *verification_lines,
+        *machine(facts, c["wall_time"]),
+        *verification(c["verification"]),
         *checks_cost(c),
         "",
         "## Data: class counts per split",
@@ -577,34 +574,12 @@ def render(params: dict, c: dict, summary: dict, table: pd.DataFrame, split: dic
     return "\n".join(parts)
 
 
-def checked(params: dict) -> dict:
-    """params.yaml, after checking the values the report quotes."""
-    P.sweep_lrs(params)
-    P.training_seeds(params)
-    P.split_sizes(params)
-    P.split_seed(params)
-    P.lr_find_settings(params)
-    P.fraction(params, "analysis.tolerance")
-    P.fraction(params, "analysis.chance_level")
-    return params
-
-
 def main() -> None:
-    params = P.load_checked("report", checked)
-    summary, c = inputs.read_json(SUMMARY_JSON), inputs.read_json(CONCLUSIONS_JSON)
+    params = P.load_checked("report", lambda p: p)  # every section checked; the report quotes them
+    c = inputs.read_json(SUMMARY_JSON)
     c["per_lr"] = json.loads(inputs.read_csv(CONCLUSIONS_PER_LR_CSV).to_json(orient="records"))  # NaN -> None
-    patience_lines = patience_ablation(c, inputs.read_json(ABLATION_EXPERIMENT_JSON))
-    single_seed_sweep, table = inputs.read_csv(SINGLE_SEED_SWEEP_CSV), inputs.read_csv(SWEEP_CSV)
-    single_seed = earlier_answer.single_seed_answer(
-        single_seed_sweep, P.fraction(params, "analysis.tolerance"), P.fraction(params, "analysis.chance_level"))
-    study = {**summary, "best_range": c["best_range"], "tradeoff": c["tradeoff"]}  # the conclude stage's picks
-    single_seed_lines = against_single_seed(earlier_answer.compare(study, single_seed, c["best"]["stability"]["set"]),
-                                            summary, same_grid=set(single_seed_sweep["lr"]) == set(table["lr"]))
-    range_test_lines = range_test(
-        inputs.read_csv(LR_FIND_SCORES_CSV), inputs.read_json(LR_FIND_SUMMARY_JSON)["rules"], params, summary)
-    verification_lines = verification(inputs.read_json(VERIFY_JSON), inputs.read_csv(RUNS_CSV))
-    text = render(params, c, summary, table, inputs.read_json(SPLIT_METRICS_FILE), inputs.read_text(MODEL_SUMMARY_FILE),
-                  single_seed_lines, patience_lines, range_test_lines, verification_lines)
+    text = render(params, c, inputs.read_json(SWEEP_JSON), inputs.read_json(SPLIT_METRICS_FILE),
+                  inputs.read_text(MODEL_SUMMARY_FILE), inputs.read_json(LR_FIND_SUMMARY_JSON))
     atomic.write_text(REPORT, text)
     print(f"report: {REPORT} written")
 

@@ -2,30 +2,27 @@
 
 Reads metrics/lr_find/suggestions.csv (the lr_find stage), the sweep's tables (aggregate) and its conclusions
 (conclude: the best LR, the best range, the trade-off); writes metrics/lr_find/scores.csv (one row per seed and rule) and
-metrics/lr_find/summary.json (one entry per rule). The rules of judging are in stages/lib/range_test_scores.py.
+metrics/lr_find/summary.json (one entry per rule). The rules of judging are in stages/lib/lr_find_scores.py.
 """
 
 import sys
 
-
-from stages.lib import atomic, inputs, range_test_scores
+from stages.lib import atomic, inputs, lr_find_scores
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV
+from stages.lib.experiment_paths import SUMMARY_JSON, CONCLUSIONS_PER_LR_CSV
 from stages.lib.paths import LR_FIND_SCORES_CSV, LR_FIND_SUGGESTIONS_CSV, LR_FIND_SUMMARY_JSON, RUNS_CSV, SWEEP_CSV
 
 
 def main() -> None:
     suggestions = inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
     runs, lrs = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV)
-    summary = inputs.read_json(CONCLUSIONS_JSON)
+    summary = inputs.read_json(SUMMARY_JSON)
     per_lr = inputs.read_csv(CONCLUSIONS_PER_LR_CSV).set_index("lr")
     lrs = lrs.assign(in_best_range=lrs["lr"].map(per_lr["in_best_range"]))  # the conclude stage's range
-    scores = range_test_scores.score(suggestions, runs, lrs, summary)
-    per_rule = range_test_scores.rule_summary(scores, summary)
+    scores = lr_find_scores.score(suggestions, runs, lrs, summary)
+    per_rule = lr_find_scores.rule_summary(scores, summary)
     atomic.write_text(LR_FIND_SCORES_CSV, scores.to_csv(index=False))
-    atomic.write_json(LR_FIND_SUMMARY_JSON, {"best_lr": summary["best"]["lr"],
-                                             "tradeoff_lr": (summary["tradeoff"] or {}).get("lr"),
-                                             "rules": per_rule})
+    atomic.write_json(LR_FIND_SUMMARY_JSON, {**lr_find_scores.overview(scores, per_rule, summary), "rules": per_rule})
     for rule, facts in per_rule.items():
         print(f"score_lr_find: {rule}: in the best range for {facts['in_best_range']}/{facts['suggested']} seeds, "
               f"median {facts['decades_to_best_median']} decades from the best LR", file=sys.stderr)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from stages.lib import atomic, params as P
+from stages.lib.cli import clear_errors
 from stages.lib.layout import INDICES_FILE, SPLIT_DIR, SPLIT_METRICS_FILE, TENSORS_FILE
 from stages.lib.mnist import RAW_DIR, SHA256, load_split, sha256_of
 
@@ -41,7 +42,8 @@ def check_raw_files(raw_dir=RAW_DIR, expected: dict = SHA256) -> None:
 
 
 def main() -> None:
-    (train_size, valid_size), seed = P.load_checked("split", lambda p: (P.split_sizes(p), P.split_seed(p)))
+    data = P.load_settings("split", P.Data)
+    train_size, valid_size = data.train_size, data.valid_size
     try:
         check_raw_files()
     except RawFileError as e:
@@ -50,7 +52,7 @@ def main() -> None:
 
     train_images, train_labels = load_split(RAW_DIR, "train")
     test_images, test_labels = load_split(RAW_DIR, "t10k")
-    indices = draw_split(len(train_images), train_size, valid_size, seed)
+    indices = draw_split(len(train_images), train_size, valid_size, data.split_seed)
     splits = {
         "train": (train_images[indices["train"]], train_labels[indices["train"]]),
         "valid": (train_images[indices["valid"]], train_labels[indices["valid"]]),
@@ -72,4 +74,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with clear_errors("split"):
+        main()

@@ -40,7 +40,8 @@ def run_to_train(params: dict, argv: list[str], environ) -> tuple[float, int]:
     if not name:
         raise P.ParamsError("no run named: DVC sets DVC_STAGE=train@<lr>-<seed>; by hand, give <lr>-<seed> "
                           "(e.g. 0.001-3)")
-    runs = {P.run_name(lr, seed): (lr, seed) for lr in P.sweep_lrs(params) for seed in P.training_seeds(params)}
+    sweep = P.read(params, P.Sweep)
+    runs = {P.run_name(lr, seed): (lr, seed) for lr in sweep.lrs for seed in sweep.seeds}
     if name not in runs:
         raise P.ParamsError(f"{name!r} is not a run of the sweep in params.yaml (sweep.lrs x sweep.seeds), named "
                           f"<lr>-<seed> as DVC spells them, e.g. {next(iter(runs))}")
@@ -48,18 +49,12 @@ def run_to_train(params: dict, argv: list[str], environ) -> tuple[float, int]:
 
 
 def read_settings(params: dict, lr, seed) -> tuple[Settings, int]:
-    """The run's Settings and the thread count asked for (0: PyTorch's default)."""
-    settings = Settings(
-        lr=P.positive_float({"lr": lr}, "lr"),
-        seed=P.seed_value(seed, "sweep.seeds"),
-        batch_size=P.positive_int(params, "train.batch_size"),
-        patience=P.positive_int(params, "train.patience"),
-        max_epochs=P.positive_int(params, "train.max_epochs"),
-        double_softmax=P.flag(params, "model.double_softmax"),
-        device=P.choice(params, "train.device", P.DEVICES),
-        precision=P.choice(params, "train.precision", P.PRECISIONS),
-    )
-    return settings, P.threads(params)
+    """The run's Settings, filled by name from the checked model and train sections, and the thread count asked
+    for (0: PyTorch's default)."""
+    model, train = P.read(params, P.Model), P.read(params, P.Train)
+    settings = Settings.of_run(P.positive_float({"lr": lr}, "lr"), P.seed_value(seed, "sweep.seeds"),
+                               {**vars(model), **vars(train)})
+    return settings, train.threads
 
 
 class ProgressLine:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from stages.lib import analysis
+from stages.lib import analysis, inference, sweep_facts
 
 from tests.synthetic import ACC, analyze, curve, run, typical_sweep
 
@@ -115,20 +115,20 @@ def test_a_seed_that_never_reaches_the_target_counts_as_infinitely_slow():
 
 def test_bootstrap_interval_is_deterministic_and_none_for_one_seed():
     values = [0.97, 0.975, 0.98, 0.982, 0.99]
-    low, high = analysis.bootstrap_ci(values)
-    assert (low, high) == analysis.bootstrap_ci(values)
+    low, high = inference.bootstrap_ci(values)
+    assert (low, high) == inference.bootstrap_ci(values)
     assert min(values) <= low < np.mean(values) < high <= max(values)
-    assert all(math.isnan(x) for x in analysis.bootstrap_ci([0.98]))
-    assert analysis.bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
+    assert all(math.isnan(x) for x in inference.bootstrap_ci([0.98]))
+    assert inference.bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
 
 
 def test_paired_difference_is_the_paired_t_interval():
     best, other = [0.98, 0.97, 0.985, 0.975, 0.99], [0.975, 0.972, 0.978, 0.97, 0.984]
-    mean, low, high = analysis.paired_difference(best, other)
+    mean, low, high = inference.paired_difference(best, other)
     reference = stats.ttest_rel(best, other).confidence_interval(0.95)
     assert (low, high) == pytest.approx((reference.low, reference.high))
     assert mean == pytest.approx(np.mean(np.subtract(best, other)))
-    assert all(math.isnan(x) for x in analysis.paired_difference([0.9], [0.8])[1:])
+    assert all(math.isnan(x) for x in inference.paired_difference([0.9], [0.8])[1:])
 
 
 def test_pairing_matters_a_consistent_small_gap_is_a_difference():
@@ -213,7 +213,7 @@ def test_busy_time_counts_overlapping_runs_once_and_leaves_out_pauses():
     # two workers: [0, 10] and [2, 12] overlap, [5, 8] lies inside; a pause; a later share [100, 110]
     started = pd.Series([at(100), at(0), at(2), at(5)])
     finished = pd.Series([at(110), at(10), at(12), at(8)])
-    assert analysis.busy_seconds(started, finished) == 22.0
+    assert sweep_facts.busy_seconds(started, finished) == 22.0
 
 
 def history(accs, losses=None):

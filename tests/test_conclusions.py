@@ -151,7 +151,7 @@ def test_upper_edge_tells_never_learned_from_collapsed():
 
 
 def _conclusions(runs, curves) -> dict:
-    """The parts of metrics/conclusions.json the answer row reads, as the conclude stage builds them."""
+    """The parts of metrics/summary.json the answer row reads, as the conclude stage builds them."""
     r = matrices(runs, curves)
     full, stability = C.decide(r, TOL), C.stability(r, TOL, resamples=300)
     table = C.per_lr(r, TOL, 5000)
@@ -200,3 +200,30 @@ def test_the_range_on_every_draw_of_the_images_is_the_overlap_of_the_draws_range
                   {lr: [20] * 3 for lr in lrs})
     c = C.assemble(*study, TOL, CHANCE, 5, 5000, 10000, splits={7: apart}, split_seed=1)
     assert c["split_sensitivity"]["common_range"] is None and "the ranges do not overlap" in c["statement"]
+
+
+def test_every_conclusion_carries_its_rule_its_interval_and_its_stability():
+    """metrics/summary.json as the conclude stage assembles it: each conclusion with the rule that made it, the
+    uncertainty of its numbers, and how often seed resamples repeat its pick."""
+    acc = {1e-6: [0.11] * 5, 1e-5: [0.11, 0.9, 0.11, 0.92, 0.11], 1e-4: [0.97, 0.971, 0.969, 0.972, 0.97],
+           1e-3: [0.980, 0.981, 0.979, 0.982, 0.980], 3e-3: [0.979, 0.980, 0.978, 0.981, 0.979], 1e-2: [0.11] * 5}
+    runs, curves = sweep(acc, {lr: [10, 12, 11, 10, 13] for lr in acc})
+    c = json.loads(json.dumps(C.json_safe(C.assemble(runs, curves, TOL, CHANCE, 5, valid_images=5000,
+                                                         test_images=10000, splits={}, split_seed=1))))
+    for key in ("best", "best_range", "tradeoff", "time_to_target", "learning_edge", "noise", "split_sensitivity"):
+        assert c[key]["rule"], key
+    assert c["best"]["valid_interval"][0] < c["best"]["valid_mean"] < c["best"]["valid_interval"][1]
+    assert c["best"]["stability"]["candidates"] and c["tradeoff"]["stability"]["candidates"]
+    assert c["tradeoff"]["saving_interval"][0] <= c["tradeoff"]["saving_interval"][1]
+    # the range: every LR in it with its 90% interval of (best - LR) inside +-tolerance, and how stable its ends are
+    assert [x["lr"] for x in c["best_range"]["equivalence_intervals"]] == [1e-3, 3e-3]
+    assert all(-TOL < x["interval"][0] <= x["interval"][1] < TOL for x in c["best_range"]["equivalence_intervals"])
+    assert set(c["best_range"]["ends"]) == {"low", "high"}
+    # time to target: the mean epochs' interval (every seed reached the target at the fastest LR)
+    low, high = c["time_to_target"]["epochs_interval"]
+    assert low <= c["time_to_target"]["epochs_median"] <= high and c["time_to_target"]["stability"]["candidates"]
+    # the edges: the fraction of seeds that learned with its exact interval, beside each edge's stability
+    p5 = c["learning_edge"]["patience_5"]
+    assert p5["learned_intervals"]["none_up_to"] == {"lr": 1e-6, "learned": "0/5", "interval": [0.0, 0.521824]}
+    assert p5["learned_intervals"]["all_from"]["lr"] == 1e-4 and p5["stability"]["all_from"]["candidates"]
+    assert c["noise"]["valid_se"] == pytest.approx(I.binomial_se(c["best"]["valid_mean"], 5000), abs=1e-6)

@@ -9,18 +9,19 @@ import sys
 import pytest
 
 from stages.lib import paths
-from stages.lib.experiment_paths import CONCLUSIONS_JSON, CONCLUSIONS_PER_LR_CSV, VERIFY_JSON
+from stages.lib.experiment_paths import CONCLUSIONS_PER_LR_CSV, SUMMARY_JSON, VERIFY_JSON
 from stages.lib.layout import SPLIT_METRICS_FILE
 from tests.pipeline import REPO_ROOT
 
 # (stage, a file it reads, how it is damaged, what the stage would write)
 CASES = [
-    ("conclude", paths.ABLATION_RUNS_CSV, b'lr,seed\n"0.001,\n1,2,3,4\n', CONCLUSIONS_JSON),
-    ("conclude", SPLIT_METRICS_FILE, b'{"train": {"size": 30', CONCLUSIONS_JSON),
-    ("answer", CONCLUSIONS_JSON, b"", paths.Path("metrics/answer.json")),
+    ("conclude", paths.ABLATION_RUNS_CSV, b'lr,seed\n"0.001,\n1,2,3,4\n', SUMMARY_JSON),
+    ("conclude", SPLIT_METRICS_FILE, b'{"train": {"size": 30', SUMMARY_JSON),
+    ("answer", SUMMARY_JSON, b"", paths.Path("metrics/answer.json")),
     ("score_lr_find", paths.LR_FIND_SUGGESTIONS_CSV, b"\xff\xfe\x00garbage", paths.LR_FIND_SCORES_CSV),
-    ("plot", paths.SUMMARY_JSON, b'{"best": ', paths.PLOTS_DIR / paths.FIGURE_NAMES[0]),
-    ("report", VERIFY_JSON, b"[1, 2", paths.REPORT),
+    ("plot", paths.SWEEP_JSON, b'{"best": ', paths.PLOTS_DIR / paths.FIGURE_NAMES[0]),
+    ("conclude", VERIFY_JSON, b"[1, 2", SUMMARY_JSON),
+    ("report", paths.LR_FIND_SUMMARY_JSON, b'{"rules": ', paths.REPORT),
     ("report", CONCLUSIONS_PER_LR_CSV, b"", paths.REPORT),
 ]
 
@@ -29,7 +30,7 @@ CASES = [
 def committed(tmp_path_factory):
     """The committed results and what the final stages read, without the 230 runs."""
     copy = tmp_path_factory.mktemp("committed")
-    for name in ("metrics", "plots", "bench/results", "params.yaml", "REPORT.md"):
+    for name in ("metrics", "plots", "params.yaml", "REPORT.md"):
         source, dest = REPO_ROOT / name, copy / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, dest)

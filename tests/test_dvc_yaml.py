@@ -50,6 +50,8 @@ def test_every_imported_project_module_is_a_dependency(name):
     assert imported, name
     missing = imported - set(stage["deps"])
     assert not missing, f"{name}: imports {sorted(missing)} without listing them in deps"
+    unused = {dep for dep in stage["deps"] if dep.startswith("stages/")} - imported
+    assert not unused, f"{name}: lists {sorted(unused)} in deps without importing them (a change there reruns it)"
 
 
 def test_stages_import_only_lib_modules_never_each_other():
@@ -59,34 +61,59 @@ def test_stages_import_only_lib_modules_never_each_other():
         assert not others, f"{name} imports the stage scripts {sorted(map(str, others))}"
 
 
+# Every stage's outputs as the code names them: a stage or an output added to dvc.yaml fails here until it is added.
+OUTPUTS = {
+    "download": {RAW_DIR},
+    "split": {layout.SPLIT_DIR, layout.SPLIT_METRICS_FILE},
+    "model_summary": {paths.MODEL_SUMMARY_FILE},
+    "train": {f"{layout.RUNS_DIR}/${{key}}"},
+    "aggregate": {paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.PER_LR_DIR, paths.SWEEP_JSON},
+    "conclude": {experiment_paths.SUMMARY_JSON, experiment_paths.CONCLUSIONS_PER_LR_CSV},
+    "answer": {answer.ANSWER_JSON},
+    "lr_find": {paths.LR_FIND_CURVES_CSV, paths.LR_FIND_SUGGESTIONS_CSV},
+    "score_lr_find": {paths.LR_FIND_SCORES_CSV, paths.LR_FIND_SUMMARY_JSON},
+    "plot": {paths.PLOTS_DIR / name for name in paths.FIGURE_NAMES},
+    "report": {paths.REPORT},
+}
+
+
 def test_output_paths_are_the_ones_the_code_names():
-    assert outs(STAGES["download"]) == {str(RAW_DIR)}
-    assert outs(STAGES["split"]) == {str(layout.SPLIT_DIR), str(layout.SPLIT_METRICS_FILE)}
-    assert outs(STAGES["model_summary"]) == {str(paths.MODEL_SUMMARY_FILE)}
-    assert outs(STAGES["train"]) == {f"{layout.RUNS_DIR}/${{key}}"}
-    assert outs(STAGES["aggregate"]) == {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV,
-                                                          paths.PER_LR_DIR, paths.SUMMARY_JSON)}
-    assert outs(STAGES["conclude"]) == {str(experiment_paths.CONCLUSIONS_JSON),
-                                        str(experiment_paths.CONCLUSIONS_PER_LR_CSV)}
-    assert outs(STAGES["answer"], "metrics") == {str(answer.ANSWER_JSON)}
+    assert set(OUTPUTS) == set(STAGES)
+    for name, stage in STAGES.items():
+        assert outs(stage) | outs(stage, "metrics") == {str(p) for p in OUTPUTS[name]}, name
     assert all("metrics" not in stage for name, stage in STAGES.items() if name != "answer")  # one metrics file
-    assert outs(STAGES["plot"]) == {str(paths.PLOTS_DIR / name) for name in paths.FIGURE_NAMES}
-    assert outs(STAGES["report"]) == {str(paths.REPORT)}
+
+
+def test_every_path_the_code_names_is_in_dvc_yaml():
+    """Each path constant of the three path modules is an output or a dependency of some stage in dvc.yaml (the
+    checks committed as data, written by tools, are dependencies of the conclude stage)."""
+    named = {str(value) for module in (layout, paths, experiment_paths) for value in vars(module).values()
+             if isinstance(value, Path)}
+    in_dvc_yaml = {str(item) for stage in STAGES.values() for item in outs(stage) | outs(stage, "metrics")
+                   | set(stage.get("deps", []))}
+    # a file inside a folder dvc.yaml names, or a folder that holds the files it names, counts
+    nested = {name for name in named for item in in_dvc_yaml
+              if name.startswith(f"{item}/") or item.startswith(f"{name}/")}
+    assert named - in_dvc_yaml - nested == set()
 
 
 def test_each_stage_depends_on_the_files_it_reads():
     assert str(layout.SPLIT_DIR) in STAGES["train"]["deps"]
     assert str(layout.RUNS_DIR) in STAGES["aggregate"]["deps"]
-    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SUMMARY_JSON,
-                             experiment_paths.CONCLUSIONS_JSON)} <= set(STAGES["plot"]["deps"])
+    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SWEEP_JSON,
+                             experiment_paths.SUMMARY_JSON)} <= set(STAGES["plot"]["deps"])
     # the conclusions read the aggregate's tables and every check committed as data
-    assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, layout.SPLIT_METRICS_FILE, paths.ABLATION_DIR,
-                             experiment_paths.EDGE_DIR, experiment_paths.EXPERIMENTS_DIR)} <= set(STAGES["conclude"]["deps"])
-    assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["answer"]["deps"]
-    assert str(experiment_paths.CONCLUSIONS_JSON) in STAGES["score_lr_find"]["deps"]
-    assert {str(p) for p in (paths.SUMMARY_JSON, paths.SWEEP_CSV, layout.SPLIT_METRICS_FILE,
-                             paths.MODEL_SUMMARY_FILE, paths.SINGLE_SEED_SWEEP_CSV, paths.RUNS_CSV,
-                             experiment_paths.VERIFY_JSON)} <= set(STAGES["report"]["deps"])
+    assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, paths.SWEEP_CSV, paths.SWEEP_JSON,
+                             layout.SPLIT_METRICS_FILE, paths.ABLATION_DIR, experiment_paths.EDGE_DIR,
+                             experiment_paths.EXPERIMENTS_DIR, experiment_paths.SINGLE_SEED_SWEEP_CSV,
+                             experiment_paths.VERIFY_JSON)} <= set(STAGES["conclude"]["deps"])
+    assert str(experiment_paths.SUMMARY_JSON) in STAGES["answer"]["deps"]
+    assert str(experiment_paths.SUMMARY_JSON) in STAGES["score_lr_find"]["deps"]
+    # the report formats what other stages wrote: their files, nothing it would compute itself
+    assert {str(p) for p in (paths.SWEEP_JSON, layout.SPLIT_METRICS_FILE, paths.MODEL_SUMMARY_FILE,
+                             paths.LR_FIND_SUMMARY_JSON, experiment_paths.SUMMARY_JSON,
+                             experiment_paths.CONCLUSIONS_PER_LR_CSV)} == {
+        dep for dep in STAGES["report"]["deps"] if dep.startswith("metrics/")}
 
 
 def test_train_is_a_matrix_over_the_sweeps_lrs_and_seeds_with_only_cached_outputs():
@@ -118,3 +145,12 @@ def test_each_train_stage_dvc_names_writes_the_folder_the_code_reads():
         # the run the stage trains when DVC runs it (DVC_STAGE is the stage's name) is the folder DVC caches
         lr, seed = train_stage.run_to_train(params, [], {"DVC_STAGE": stage.name})
         assert [str(out) for out in stage.outs] == [str(layout.run_dir(P.run_name(lr, seed)))]
+
+
+@pytest.mark.parametrize("name", sorted(STAGES))
+def test_every_stage_turns_a_bad_input_into_one_line_of_error(name):
+    """Each stage's main() runs under cli.clear_errors: a full disk, a missing or damaged file is one line naming
+    it, never a traceback (and outputs are written atomically, so nothing is left half-written)."""
+    module = stage_module(STAGES[name])
+    text = (ROOT / (module.replace(".", "/") + ".py")).read_text()
+    assert f'with clear_errors("{module.split(".")[-1]}"):\n        main()' in text, module

@@ -50,7 +50,7 @@ def timing_free(value):
 
 def results(repo: Path) -> dict:
     return {
-        "summary": timing_free(json.loads((repo / "metrics/summary.json").read_text())),
+        "summary": timing_free(json.loads((repo / "metrics/sweep.json").read_text())),
         "runs": [{k: v for k, v in row.items() if k not in TIMING}
                  for row in _csv(repo / "metrics/runs.csv")],
     }

@@ -139,7 +139,7 @@ def _timing_free(value):
 
 def study_results(repo: Path) -> dict:
     return {
-        "conclusions": _timing_free(json.loads((repo / "metrics/conclusions.json").read_text())),
+        "conclusions": _timing_free(json.loads((repo / "metrics/summary.json").read_text())),
         "runs": [{k: v for k, v in row.items() if k not in TIMING} for row in read_csv(repo / "metrics/runs.csv")],
     }
 

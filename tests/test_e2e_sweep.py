@@ -52,7 +52,7 @@ def test_repro_builds_everything_and_then_is_up_to_date(repo):
     curves = read_csv(repo / "metrics/learning_curves.csv")
     assert len(curves) == sum(int(r["epochs"]) for r in runs)
 
-    summary = json.loads((repo / "metrics/summary.json").read_text())
+    summary = json.loads((repo / "metrics/sweep.json").read_text())
     assert summary["sweep"] | {"stopped_by": None, "pareto_lrs": None} == {
         "lrs": 3, "seeds": 2, "runs": 6, "confidence": 0.95, "stopped_by": None, "pareto_lrs": None}
     assert summary["best"]["lr"] in (0.001, 0.01)
@@ -86,7 +86,7 @@ def test_make_verify_retrains_committed_runs_and_finds_a_changed_number(repo):
 
 def test_report_states_the_conclusions_with_intervals(repo):
     report = (repo / "REPORT.md").read_text()
-    c = json.loads((repo / "metrics/conclusions.json").read_text())
+    c = json.loads((repo / "metrics/summary.json").read_text())
     best = c["best"]
     low, high = best["valid_interval"]
     assert f"**In one sentence:** {c['statement']}" in report
@@ -112,7 +112,7 @@ def test_metrics_and_plots_commands(repo):
     assert per_lr[0].split() == ["Path", "ci_high", "ci_low", "cost_s", "epochs", "learned", "role", "test", "time_s",
                                  "valid"]
     assert max(len(line) for line in per_lr) <= 160
-    summary = json.loads((repo / "metrics/summary.json").read_text())
+    summary = json.loads((repo / "metrics/sweep.json").read_text())
     best_row = next(line for line in per_lr if f"_{summary['best']['lr']:g}.json" in line)
     assert "best" in best_row and f"{summary['best']['valid_mean']:.5f}"[:6] in best_row
     assert "no learning" in next(line for line in per_lr if "_1e-06.json" in line)

@@ -5,7 +5,7 @@ import pandas as pd
 
 from stages import report
 from stages.lib import earlier_answer
-from stages.lib.paths import SINGLE_SEED_SWEEP_CSV
+from stages.lib.experiment_paths import SINGLE_SEED_SWEEP_CSV
 from tests.committed import REPO_ROOT
 from tests.synthetic import CHANCE, analyze, run, typical_sweep
 
@@ -61,11 +61,17 @@ def test_a_single_seed_whose_lucky_run_widens_the_range_and_moves_the_tradeoff()
     assert trade["how"] == "the single seed's pick is outside the study's best range"
 
     rows = earlier_answer.compare(study, single, [study["best"]["lr"]])
-    lines = report.against_single_seed(rows, study, same_grid=True)
-    text = "\n".join(lines)
+
+    def section(rows: list[dict], same_grid: bool) -> str:  # as the conclude stage passes the comparison on
+        single = {"file": "metrics/single_seed_sweep.csv", "lrs": 46, "same_grid": same_grid, "rows": rows,
+                  "held": [r["conclusion"] for r in rows if r["held"]],
+                  "moved": [r["conclusion"] for r in rows if not r["held"]]}
+        return "\n".join(report.against_single_seed(single, study["sweep"]["seeds"]))
+
+    text = section(rows, same_grid=True)
     assert "| trade-off LR | 0.01 | 0.003 | **moved**: the single seed's pick is outside the study's best range |" in text
     assert "| this study (3 seeds per LR) |" in text and "are not the single-seed sweep's 46" not in text
-    assert "are not the single-seed sweep's 46" in "\n".join(report.against_single_seed([], study, same_grid=False))
+    assert "are not the single-seed sweep's 46" in section([], same_grid=False)
     assert text.endswith("Held: best LR, no learning at and above. Moved: best range, trade-off LR, "
                          "no learning at and below.")
 

@@ -33,7 +33,7 @@ def test_a_full_disk_while_aggregating_gives_one_line_and_keeps_the_old_outputs(
             write_run(lr, seed, 0.9 + seed / 100)
     metrics = tmp_path / "metrics"
     metrics.mkdir()
-    (metrics / "summary.json").write_text('{"old": true}\n')
+    (metrics / "sweep.json").write_text('{"old": true}\n')
 
     result = subprocess.run([sys.executable, "-m", "stages.aggregate"], cwd=tmp_path, capture_output=True,
                             text=True, preexec_fn=limit_file_size(5_000), timeout=300)
@@ -43,11 +43,11 @@ def test_a_full_disk_while_aggregating_gives_one_line_and_keeps_the_old_outputs(
     assert last.startswith("aggregate: error: ") and "larger than the system allows" in last, last
     assert "no output was half-written" in last
     # the old output is untouched, and no temporary file is left next to it
-    assert json.loads((metrics / "summary.json").read_text()) == {"old": True}
-    assert sorted(p.name for p in metrics.iterdir()) == ["summary.json"]
+    assert json.loads((metrics / "sweep.json").read_text()) == {"old": True}
+    assert sorted(p.name for p in metrics.iterdir()) == ["sweep.json"]
 
     # with room to write, the same stage succeeds
     done = subprocess.run([sys.executable, "-m", "stages.aggregate"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0, done.stderr
-    assert json.loads((metrics / "summary.json").read_text())["sweep"]["runs"] == len(lrs) * 3
+    assert json.loads((metrics / "sweep.json").read_text())["sweep"]["runs"] == len(lrs) * 3

@@ -58,7 +58,7 @@ def test_float_spellings(tmp_path, text, expected):
 
 
 def sizes(train, valid):
-    return {"data": {"train_size": train, "valid_size": valid}}
+    return {"data": {"split_seed": 1, "train_size": train, "valid_size": valid}}
 
 
 @pytest.mark.parametrize(
@@ -69,18 +69,18 @@ def sizes(train, valid):
 )
 def test_bad_split_sizes_name_the_parameter(train, valid, key):
     with pytest.raises(P.ParamsError, match=key.replace(".", r"\.")):
-        P.split_sizes(sizes(train, valid))
+        P.read(sizes(train, valid), P.Data)
 
 
 def test_split_sizes_cannot_exceed_the_training_set():
-    assert P.split_sizes(sizes(30000, 30000)) == (30000, 30000)
+    assert P.read(sizes(30000, 30000), P.Data) == P.Data(split_seed=1, train_size=30000, valid_size=30000)
     with pytest.raises(P.ParamsError, match=r"data\.train_size \+ data\.valid_size = 60001"):
-        P.split_sizes(sizes(30000, 30001))
+        P.read(sizes(30000, 30001), P.Data)
 
 
 def test_missing_key_is_named():
     with pytest.raises(P.ParamsError, match=r"missing key data\.valid_size"):
-        P.split_sizes({"data": {"train_size": 10}})
+        P.read({"data": {"split_seed": 1, "train_size": 10}}, P.Data)
 
 
 @pytest.mark.parametrize("lrs", [[], "0.001", [0.001, -1.0], [0.001, "fast"], [0.001, 0.001]])
@@ -114,9 +114,9 @@ def test_a_missing_split_seed_is_named():
 
 def test_load_checked_turns_bad_params_into_a_one_line_exit(tmp_path):
     path = tmp_path / "params.yaml"
-    path.write_text("data: {train_size: -1, valid_size: 10}\n")
+    path.write_text("data: {split_seed: 1, train_size: -1, valid_size: 10}\n")
     with pytest.raises(SystemExit, match=r"^split: error: params\.yaml: data\.train_size must be a positive"):
-        P.load_checked("split", P.split_sizes, path)
+        P.load_checked("split", lambda params: P.read(params, P.Data), path)
 
 
 def test_params_load_exactly_as_dvc_loads_them(tmp_path):
@@ -199,4 +199,45 @@ def test_bad_yaml_stops_a_stage_with_one_line(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("data: {train_size: 10\n")
     with pytest.raises(SystemExit, match=r"^split: error: .*params\.yaml is not valid YAML"):
-        P.load_checked("split", P.split_sizes, path)
+        P.load_checked("split", lambda params: P.read(params, P.Data), path)
+
+
+def test_one_schema_gives_the_keys_the_check_the_recorded_settings_and_the_sweeps_agreement(defaults):
+    """A setting lives in its section's dataclass: from it come the keys params.yaml may hold, the typed settings a
+    stage reads, what a run records, what a sweep's runs must agree on and what the study's checks must share."""
+    from dataclasses import fields
+
+    from stages import aggregate, conclude
+    from stages.lib import conclusions
+    from stages.lib.training import Settings
+
+    assert {section: set(keys) for section, keys in P.SCHEMA.items()} == {
+        section: set(values) for section, values in defaults.items()}  # the schema is the committed file's keys
+    train = P.read(defaults, P.Train)
+    assert (train.batch_size, train.patience, train.device) == (32, 5, "auto") and isinstance(train, P.Train)
+    # a run's settings are the schema's model and train values, by name
+    run_fields = {f.name for f in fields(Settings)} - {"lr", "seed"}
+    assert run_fields <= set(P.SCHEMA["model"]) | set(P.SCHEMA["train"])
+    settings = Settings.of_run(1e-3, 0, {**vars(P.read(defaults, P.Model)), **vars(train)})
+    assert (settings.batch_size, settings.double_softmax) == (32, False)
+    # what a run records, and what a sweep's runs and the study's checks must agree on, are derived from it
+    assert P.RECORDED == ("train_size", "valid_size", "double_softmax", "batch_size", "patience", "max_epochs",
+                          "precision")
+    assert aggregate.SHARED_SETTINGS == P.RECORDED and set(aggregate.RESULT_KEYS) >= set(P.RECORDED)
+    assert conclude.SETTINGS == tuple(k for k in P.RECORDED if k not in ("patience", "max_epochs"))
+    assert conclusions.sweep_settings(defaults) == {
+        "data.split_seed": 20250302, "data.train_size": 3000, "data.valid_size": 5000,
+        "model.double_softmax": False, "train.batch_size": 32, "train.precision": "fp32"}
+
+
+def test_every_stage_reads_its_settings_through_the_schema():
+    """No stage picks values out of params.yaml by hand: each reads typed sections (or the whole checked file). (The
+    train stage checks its own run's LR and seed, from DVC_STAGE or its one argument, with positive_float and
+    seed_value: those are not keys of params.yaml.)"""
+    import re
+
+    from tests.pipeline import REPO_ROOT
+
+    for stage in sorted((REPO_ROOT / "stages").glob("*.py")):
+        text = stage.read_text()
+        assert not re.search(r"P\.(positive_int|fraction|choice|flag|threads|split_seed|training_seeds|sweep_lrs|lr_find_settings)\(", text), stage

@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 
 from stages import plot
-from stages.lib import analysis, range_test
+from stages.lib import analysis, lr_find
 from stages.lib.paths import FIGURE_NAMES
 from tests.synthetic import analyze, curve, run, typical_sweep
 
 
 def range_test_tables(seeds):
-    curves = pd.DataFrame([{"seed": seed, "step": step, "lr": range_test.ramp_lr(step, 50, 1e-7, 1.0), "loss": 2.3,
+    curves = pd.DataFrame([{"seed": seed, "step": step, "lr": lr_find.ramp_lr(step, 50, 1e-7, 1.0), "loss": 2.3,
                             "smoothed_loss": 2.3 - 0.01 * step + 0.001 * seed} for seed in seeds for step in range(50)])
     suggestions = pd.DataFrame([{"seed": seed, "rule": rule, "suggested_lr": lr, "stopped_by": "end_lr", "steps": 50,
                                  "epochs": 0.5} for seed in seeds for rule, lr in (("valley", 1e-3), ("lightning", None))])

@@ -45,7 +45,7 @@ def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):
     shown = dvc(repo, "metrics", "show", extra_env={"COLUMNS": "160"}).stdout
     lines = table(shown)
     assert max(map(len, lines)) <= 160, shown
-    conclusions = json.loads((repo / "metrics/conclusions.json").read_text())
+    conclusions = json.loads((repo / "metrics/summary.json").read_text())
     cells = set(re.split(r"\s{2,}", lines[1]))
     for lr in conclusion_lrs(conclusions):
         assert any(re.search(rf"(^|[ =]){re.escape(lr_name(lr))}($|[ ,])", cell) for cell in cells), (lr, cells)
@@ -57,7 +57,7 @@ def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):
 def test_metrics_diff_shows_a_learning_edge_that_moved_by_less_than_1e_5(repo):
     """The edge of the study moved from 1e-05 to 6.31e-06 against the single-seed sweep: rounded to 5 decimals,
     DVC printed "1e-05 -> 1e-05, change -0.0". The answer stage, run by DVC on edited conclusions, shows both."""
-    path = repo / "metrics/conclusions.json"
+    path = repo / "metrics/summary.json"
     conclusions = json.loads(path.read_text())
     committed = conclusions["learning_edge"]["patience_5"]["all_from"]
     moved = 1e-05
@@ -92,5 +92,5 @@ def test_no_metric_shares_a_name_with_a_parameter(tmp_path):
 
 def test_readme_states_the_committed_answer_in_its_own_words():
     """README's one-sentence answer is the conclude stage's, from the committed numbers (not a stale copy)."""
-    conclusions = json.loads((REPO_ROOT / "metrics/conclusions.json").read_text())
+    conclusions = json.loads((REPO_ROOT / "metrics/summary.json").read_text())
     assert " ".join(conclusions["statement"].split()) in " ".join(README.split())

@@ -7,7 +7,8 @@ import json
 import pandas as pd
 
 from stages import report
-from stages.lib import conclusions as C, range_test_scores
+from stages.lib import conclusions as C, lr_find_scores
+from stages.lib.experiment_paths import VERIFIED_RESULTS
 from tests.committed import committed_params
 from tests.synthetic import analyze, curve, run, typical_sweep
 
@@ -23,12 +24,13 @@ def range_test_scores_for(runs, lrs, summary, suggested=None):
     suggestions = pd.DataFrame([{"seed": seed, "rule": rule, "suggested_lr": lrs_[i], "stopped_by": "end_lr",
                                  "steps": 200, "epochs": 2.13}
                                 for rule, lrs_ in suggested.items() for i, seed in enumerate(seeds)])
-    scores = range_test_scores.score(suggestions, runs, lrs, summary)
-    return scores, {"rules": range_test_scores.rule_summary(scores, summary)}
+    scores = lr_find_scores.score(suggestions, runs, lrs, summary)
+    per_rule = lr_find_scores.rule_summary(scores, summary)
+    return scores, {**lr_find_scores.overview(scores, per_rule, summary), "rules": per_rule}
 
 
 def conclusions_of(runs, curves=None, ablation=None) -> dict:
-    """metrics/conclusions.json of a hand-made sweep, as the conclude stage writes it."""
+    """metrics/summary.json of a hand-made sweep, as the conclude stage writes it."""
     curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(
         columns=["lr", "seed", "epoch", "train_loss", "valid_acc"])
     table = runs if isinstance(runs, pd.DataFrame) else pd.DataFrame(runs)
@@ -36,14 +38,25 @@ def conclusions_of(runs, curves=None, ablation=None) -> dict:
     return json.loads(json.dumps(C.json_safe(c)))
 
 
+SINGLE_SEED = {"file": "metrics/single_seed_sweep.csv", "lrs": 46, "same_grid": True, "held": ["best LR"], "moved": [],
+               "rows": [{"conclusion": "best LR", "single": "0.001", "study": "0.001", "held": True, "how": "the same"}]}
+
+
+def completed(c: dict, lrs: pd.DataFrame, facts: dict) -> dict:
+    """What the conclude stage adds to the conclusions before writing metrics/summary.json (stages/conclude.py)."""
+    measured = dict(zip(lrs["lr"], lrs["train_time_median_s"]))
+    return {**c, "checks": [], "checks_wall_s": 0.0, "checks_made_under_other_settings": [],
+            "rules_descriptive": ["*Cost* of a run: ...", "*Still improving when stopped*: ..."],
+            "still_improving": C.still_improving(lrs, c["best"]["lr"]), "single_seed": SINGLE_SEED,
+            "verification": None, "wall_time": C.wall_time(facts["cost"]),
+            "per_lr": [{**row, "measured_median_s": measured.get(row["lr"])} for row in c["per_lr"]]}
+
+
 def render(summary, lrs, tmp_path, runs=None, c=None):
     runs = runs if runs is not None else analyze(*typical_sweep())[0]
-    c = c or conclusions_of(runs)
-    scores, per_rule = range_test_scores_for(runs, lrs, summary)
-    params = committed_params(tmp_path)
-    return report.render(params, c, summary, lrs, SPLIT, "Total params: 121,994\n",
-                         ["(the single-seed comparison's lines)"], ["(the patience ablation's lines)"],
-                         report.range_test(scores, per_rule["rules"], params, summary))
+    c = completed(c or conclusions_of(runs), lrs, summary)
+    _, lr_find = range_test_scores_for(runs, lrs, summary)
+    return report.render(committed_params(tmp_path), c, summary, SPLIT, "Total params: 121,994\n", lr_find)
 
 
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
@@ -103,10 +116,10 @@ def test_a_sweep_made_in_parts_says_its_wall_time_means_little():
                "cost": {"total_epochs": 20, "total_train_time_s": 20.0, "pooled_sec_per_epoch": 1.0,
                         "sweep_wall_s": 30.0, "busy_wall_s": 28.0, "total_stage_wall_s": 25.0,
                         "mean_startup_s": 1.5}}
-    text = "\n".join(report.machine(summary))
+    text = "\n".join(report.machine(summary, C.wall_time(summary["cost"])))
     assert "not made in one go" not in text and "Wall time 28.0 s with at least one train stage running" in text
     summary["cost"]["sweep_wall_s"] = 2 * 24 * 3600.0  # two days between the first run and the last
-    text = "\n".join(report.machine(summary))
+    text = "\n".join(report.machine(summary, C.wall_time(summary["cost"])))
     assert "not made in one go" in text and "Wall time 28.0 s with at least one train stage running" in text
 
 
@@ -162,7 +175,8 @@ def ablation_section(extra_accs) -> str:
     runs, curves, raw_runs, raw_curves = patience_5_sweep()
     longer = ablation_of(runs, curves, extra_accs)
     c = conclusions_of(raw_runs, raw_curves, ablation=([longer], ["patience-20"]))
-    return "\n".join(report.patience_ablation(c, EXPERIMENT))
+    c["patience_ablation"]["settings"] = EXPERIMENT["set"]  # as the conclude stage adds it
+    return "\n".join(report.patience_ablation(c))
 
 
 def test_the_patience_section_judges_each_gain_against_the_best_lrs():
@@ -189,7 +203,8 @@ def test_an_ablation_without_the_best_lr_is_not_judged():
                                                             1e-3: lambda seed: [0.97] * 20})
     only_small = (longer_runs[longer_runs["lr"] == 1e-5], longer_curves[longer_curves["lr"] == 1e-5])
     c = conclusions_of(raw_runs, raw_curves, ablation=([only_small], ["patience-20"]))
-    assert "is **not judged**" in "\n".join(report.patience_ablation(c, EXPERIMENT))
+    c["patience_ablation"]["settings"] = EXPERIMENT["set"]
+    assert "is **not judged**" in "\n".join(report.patience_ablation(c))
 
 
 def test_an_ablation_without_twins_in_this_sweep_says_so():
@@ -197,7 +212,7 @@ def test_an_ablation_without_twins_in_this_sweep_says_so():
     longer = pd.DataFrame([{"lr": 1e-5, "seed": 0, "best_valid_acc": 0.9, "test_acc": 0.9, "epochs": 30,
                             "best_epoch": 30, "stopped_by": "max_epochs", "patience": 20}])
     c = conclusions_of(raw, ablation=([(longer, curve(1e-5, 0, [0.9] * 30))], ["patience-20"]))
-    lines = report.patience_ablation(c, EXPERIMENT)
+    lines = report.patience_ablation(c)
     assert len(lines) == 1 and "has a twin" in lines[0]
 
 
@@ -211,25 +226,31 @@ def verify_record(identical=True):
             "compared": 2, "identical": 1 + identical, "epochs": 27, "runs": runs}
 
 
+def checked(record: dict, runs: pd.DataFrame) -> dict:
+    """The record as the conclude stage passes it on: whether its runs are still these."""
+    return C.verification(record, runs, VERIFIED_RESULTS)
+
+
 def committed_runs_table():
     return pd.DataFrame([{k: v for k, v in r.items() if k not in ("run", "identical", "differences")}
                          for r in verify_record()["runs"]])
 
 
 def test_make_verifys_record_is_quoted_while_its_runs_are_the_studys():
-    lines = report.verification(verify_record(), committed_runs_table())
+    lines = report.verification(checked(verify_record(), committed_runs_table()))
     assert lines[0] == (
         "- `make verify` (2026-12-01): 2 of these runs, spread over the LR range (1e-06-0 to 0.001-3; 27 epochs), "
         "trained again with the code of this commit on AMD EPYC (2 cores), PyTorch 2.14.1+cu130, 1 thread(s) per run "
         "as each recorded: 2 of 2 identical bit for bit: every epoch's training loss and validation accuracy and "
         "every result.")
-    differs = report.verification(verify_record(identical=False), committed_runs_table())[0]
+    differs = report.verification(checked(verify_record(identical=False), committed_runs_table()))[0]
     assert differs.endswith("1 of 2 identical; the others differ: 0.001-3: first differs at epoch 4: train_loss 0.1 (committed 0.2).")
 
 
 def test_make_verifys_record_of_other_runs_is_not_quoted_as_this_studys():
     rerun = committed_runs_table()
     rerun.loc[1, "test_acc"] = 0.9779  # the study was made again (other settings, another machine)
-    assert report.verification(verify_record(), rerun) == [
+    assert report.verification(checked(verify_record(), rerun)) == [
         "- `make verify`'s record (2026-12-01) is of other runs than these: `make verify` checks these runs."]
-    assert report.verification(verify_record(), rerun.iloc[:1])[0].startswith("- `make verify`'s record")
+    assert report.verification(checked(verify_record(), rerun.iloc[:1]))[0].startswith("- `make verify`'s record")
+    assert report.verification(None)[0].startswith("- `make verify` has not recorded")

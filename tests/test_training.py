@@ -11,7 +11,8 @@ from stages.lib.training import (STOPPED_DIVERGED, STOPPED_EARLY, STOPPED_MAX_EP
 from tests.synthetic import synthetic_data
 
 
-SETTINGS = Settings(lr=1e-3, seed=7, batch_size=16, patience=2, max_epochs=6)
+SETTINGS = Settings(lr=1e-3, seed=7, device="cpu", precision="fp32", batch_size=16, patience=2, max_epochs=6,
+                    double_softmax=False)
 
 
 def test_early_stopping_needs_strict_improvement_and_counts_patience():

@@ -3,7 +3,8 @@
 Input: one row per run (LR, seed) and each run's learning curve. Every choice is made on validation
 accuracy and epoch counts alone; test accuracy and measured seconds are reported beside them, never
 used to choose. So the same accuracies and epochs give the same conclusions on any machine, however
-busy it was. RULES below states each rule; REPORT.md prints it and README.md repeats it.
+busy it was. RULES below states each rule; REPORT.md prints it and README.md repeats it. The statistics it uses
+are in stages/lib/inference.py, the facts and rounding of its JSON in stages/lib/sweep_facts.py.
 """
 
 import math
@@ -11,6 +12,9 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from stages.lib.inference import CONFIDENCE, bootstrap_ci, paired_difference
+from stages.lib.sweep_facts import DIGITS, cost_facts, distinct, json_number, rounded, sweep_facts
 
 RULES = [
     "A run *learned* when its best validation accuracy is above `analysis.chance_level`.",
@@ -37,10 +41,6 @@ RULES = [
     "learn. The same going up.",
 ]
 
-CONFIDENCE = 0.95
-BOOTSTRAP_RESAMPLES = 10_000
-BOOTSTRAP_SEED = 0  # fixed: the same runs always give the same intervals
-DIGITS = 6  # statistics are rounded to this many decimals in the tables (LRs are written exactly)
 EPS = 1e-9  # float noise: 0.98 - 0.975 must count as within 0.005
 
 RUN_COLUMNS = ["lr", "seed", "log10_lr", "best_valid_acc", "test_acc", "learned", "epochs", "best_epoch",
@@ -75,28 +75,6 @@ def runs_table(runs: list[dict], chance_level: float) -> pd.DataFrame:
     table = table.sort_values(["lr", "seed"], ignore_index=True)
     extra = [c for c in table.columns if c not in RUN_COLUMNS]
     return table[RUN_COLUMNS + extra]
-
-
-def bootstrap_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean; NaN for fewer than 2 values (no spread to resample)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return math.nan, math.nan
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    means = values[rng.integers(0, len(values), size=(BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
-
-
-def paired_difference(best, other, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean of best - other over the same seeds, and its t-interval; NaN interval for one seed."""
-    diff = np.asarray(best, dtype=float) - np.asarray(other, dtype=float)
-    mean = float(diff.mean())
-    if len(diff) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff)))
-    return mean, mean - half, mean + half
 
 
 def _indistinguishable(mean: float, low: float, high: float) -> bool:
@@ -173,10 +151,17 @@ def lr_table(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def first_by(table: pd.DataFrame, keys: list[str]) -> int:
+    """The index of the table's first row in the order of keys, each ascending but "-valid_mean": the mean
+    validation accuracy, highest first (to 9 decimals: float noise is no difference). Every pick of these rules
+    ends its keys with the LR, the smaller first, so no tie is left to the sort."""
+    ordered = table.assign(neg_mean=-table["valid_mean"].round(9))
+    return int(ordered.sort_values(["neg_mean" if key == "-valid_mean" else key for key in keys]).index[0])
+
+
 def best_position(lrs: pd.DataFrame) -> int:
     """The highest mean validation accuracy; ties go to fewer median epochs, then the smaller LR."""
-    key = lrs.assign(neg_mean=-lrs["valid_mean"].round(9))
-    return int(key.sort_values(["neg_mean", "epochs_median", "lr"]).index[0])
+    return first_by(lrs, ["-valid_mean", "epochs_median", "lr"])
 
 
 def contiguous_range(flags: list[bool], start: int) -> tuple[int, int]:
@@ -268,7 +253,7 @@ def analyze(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_l
         **conclusions(lrs, best, tolerance, chance_level, target, anything_learned),
         "sweep": sweep_facts(runs, lrs, tolerance, confidence),
         "cost": cost_facts(runs, pooled_sec_per_epoch),
-        "machine": {column: _distinct(runs, column) for column in ("device", "threads", "cpu", "torch")},
+        "machine": {column: distinct(runs, column) for column in ("device", "threads", "cpu", "torch")},
     }
     return runs, rounded(lrs), summary
 
@@ -301,14 +286,9 @@ def conclusions(lrs: pd.DataFrame, best: int, tolerance: float, chance_level: fl
                 "learning": learning, "anything_learned": False}
 
     in_range = lrs[lrs["in_best_range"]]
-    ranked = in_range.assign(neg_mean=-in_range["valid_mean"].round(9)).sort_values(["epochs_median", "neg_mean", "lr"])
-    tradeoff = int(ranked.index[0])
+    tradeoff = first_by(in_range, ["epochs_median", "-valid_mean", "lr"])
     converged = lrs[lrs["epochs_to_target_median"].notna()]
-    fastest = None
-    if len(converged):
-        ranked = converged.assign(neg_mean=-converged["valid_mean"].round(9)).sort_values(
-            ["epochs_to_target_median", "neg_mean", "lr"])
-        fastest = int(ranked.index[0])
+    fastest = first_by(converged, ["epochs_to_target_median", "-valid_mean", "lr"]) if len(converged) else None
     return {  # the conclusions first: `dvc exp show` lists the columns in this order
         "best": described(best),
         "best_range": {
@@ -340,70 +320,3 @@ def picks(lr: float, summary: dict) -> list[str]:
     named = [("best", summary.get("best")), ("trade-off", summary.get("tradeoff")),
              ("fastest to target", summary.get("time_to_target"))]
     return [label for label, pick in named if pick and pick.get("lr") == lr]
-
-
-def sweep_facts(runs: pd.DataFrame, lrs: pd.DataFrame, tolerance: float, confidence: float) -> dict:
-    return {
-        "lrs": len(lrs), "seeds": int(runs["seed"].nunique()), "runs": len(runs),
-        "confidence": confidence,
-        "stopped_by": {reason: int(n) for reason, n in runs["stopped_by"].value_counts().sort_index().items()},
-        "pareto_lrs": [float(lr) for lr in lrs.loc[lrs["pareto"], "lr"]],
-    }
-
-
-def cost_facts(runs: pd.DataFrame, pooled_sec_per_epoch: float) -> dict:
-    """Measured time: reported, never used to choose."""
-    facts = {
-        "pooled_sec_per_epoch": round(pooled_sec_per_epoch, 4),
-        "total_epochs": int(runs["epochs"].sum()),
-        "total_train_time_s": round(float(runs["train_time_s"].sum()), 1),
-    }
-    if {"started_at", "finished_at", "stage_wall_s", "startup_s"} <= set(runs.columns):
-        started, finished = pd.to_datetime(runs["started_at"]), pd.to_datetime(runs["finished_at"])
-        facts |= {
-            "sweep_wall_s": round((finished.max() - started.min()).total_seconds(), 1),
-            "busy_wall_s": round(busy_seconds(started, finished), 1),
-            "total_stage_wall_s": round(float(runs["stage_wall_s"].sum()), 1),
-            "mean_startup_s": round(float(runs["startup_s"].mean()), 3),
-        }
-    return facts
-
-
-def busy_seconds(started: pd.Series, finished: pd.Series) -> float:
-    """Seconds during which at least one run was training: the union of the runs' intervals.
-
-    Unlike first start to last end, it leaves out pauses in which nothing trained (a study run in shares over
-    several sessions), and counts runs that overlapped (several workers) once.
-    """
-    total, covered_to = 0.0, None
-    for start, end in sorted(zip(started, finished)):
-        if covered_to is None or start > covered_to:
-            total += (end - start).total_seconds()
-            covered_to = end
-        elif end > covered_to:
-            total += (end - covered_to).total_seconds()
-            covered_to = end
-    return total
-
-
-def rounded(table: pd.DataFrame) -> pd.DataFrame:
-    """Statistics to DIGITS decimals; LRs, exponents and counts untouched."""
-    table = table.copy()
-    for column in table.columns:
-        if column not in ("lr", "log10_lr") and table[column].dtype == float:
-            table[column] = table[column].round(DIGITS)
-    return table
-
-
-def json_number(value, digits: int | None = DIGITS):
-    """A number for a JSON file: None for a missing value (NaN), rounded to digits (None keeps an LR exact)."""
-    if value is None or pd.isna(value):
-        return None
-    return float(value) if digits is None else round(float(value), digits)
-
-
-def _distinct(table: pd.DataFrame, column: str) -> str:
-    """The value every run shares, or all of them joined when runs differ."""
-    if column not in table:
-        return "unknown"
-    return ", ".join(str(v) for v in dict.fromkeys(table[column].tolist()))

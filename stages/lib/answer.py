@@ -1,6 +1,6 @@
 """The study's answer in one short row: the file `dvc metrics show`, `dvc metrics diff` and `dvc exp show` read.
 
-metrics/conclusions.json holds every conclusion with its rule, interval and stability; this row carries what a user
+metrics/summary.json holds every conclusion with its rule, interval and stability; this row carries what a user
 compares between experiments, narrow enough for a 160-column terminal. A pick that the seeds can move (picked in
 fewer than conclusions.STABLE_SHARE of seed resamples) is written as its set of candidates, "0.001995 or 0.002512".
 DVC rounds numbers to 5 decimals (1e-06 shows as 0.0, 0.001995 as 0.00199), so every learning rate is written as

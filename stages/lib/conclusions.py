@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from stages.lib import inference as I
-from stages.lib.analysis import contiguous_range, epochs_to_target, learning_edges
+from stages.lib import inference as I, params as P
+from stages.lib.analysis import (IMPROVING_WINDOW, RULES as ANALYSIS_RULES, contiguous_range, epochs_to_target,
+                                  learning_edges)
 
 STABLE_SHARE = 0.8  # a pick is one LR when the rule picks it in at least this share of seed resamples
 SHOWN_SHARE = 0.05  # candidates picked less often than this are left out of the sets
@@ -49,6 +50,14 @@ RULES = {
                              "until validation accuracy first exceeds the chance level (or a cap); per LR the epochs "
                              "that takes, and a power law E = c * LR^b fitted (least squares on log10 scales) to the "
                              "runs that got there.",
+    "noise": "*Noise of the images*: the binomial standard error sqrt(p(1-p)/n) of the best LR's mean accuracy on the "
+             "n validation (and test) images; the LRs whose mean lies within one such error below the best's are "
+             "listed: gaps smaller than the images' own sampling error.",
+    "ablation": "*Patience ablation verdict*: the article's section 5-3 explanation (early stopping cuts slow LRs off) "
+                "holds at an LR below the best range when more patience raises its validation accuracy significantly "
+                "more than it raises the best LR's (paired by seed, 95% t-interval of the difference above 0) and its "
+                "test accuracy rises too; runs that reach the epoch cap are censored (their gain is a lower bound). "
+                "'holds' at every such LR, 'holds in part' at some, 'does not hold' at none.",
     "stability": f"*Stability*: every pick above is made again on {I.RESAMPLES:,} paired seed resamples (the same draw "
                  f"of seeds for every LR, fixed generator) and with each seed left out. A conclusion names one LR only "
                  f"when it is picked in at least {STABLE_SHARE:.0%} of the resamples; otherwise it names the "
@@ -227,6 +236,81 @@ def per_lr(r: Runs, tolerance: float, valid_images: int) -> pd.DataFrame:
     return table
 
 
+def to_target_interval(r: Runs, lr: float | None) -> list[float] | None:
+    """The 95% t-interval of the mean epochs to the target at an LR, where every seed reached it (else None)."""
+    if lr is None:
+        return None
+    epochs = r.to_target[:, int(np.flatnonzero(r.lrs == lr)[0])]
+    if np.isnan(epochs).any():
+        return None
+    _, low, high = I.t_interval(epochs)
+    return [round(float(low), DIGITS), round(float(high), DIGITS)]
+
+
+def learned_interval(table: pd.DataFrame, lr: float | None) -> dict | None:
+    """An edge LR's seeds that learned, with the exact (Clopper-Pearson) 95% interval of that fraction."""
+    if lr is None:
+        return None
+    x = table[table["lr"] == lr].iloc[0]
+    return {"lr": float(lr), "learned": f"{x['learned']}/{x['seeds']}", "interval": [x["learned_low"], x["learned_high"]]}
+
+
+def largest_saving(table: pd.DataFrame, best_lr: float) -> dict:
+    """Among the LRs as good as the best (the best itself aside), the largest mean paired saving in epochs against
+    the best LR, with its 95% interval; the best LR itself (no saving) where no other LR is equivalent."""
+    others = table[table["equivalent"] & (table["lr"] != best_lr)]
+    if others.empty:
+        return {"lr": best_lr, "saving_mean": 0.0, "saving_interval": [0.0, 0.0]}
+    x = others.loc[others["saving_mean"].idxmax()]
+    return {"lr": float(x["lr"]), "saving_mean": x["saving_mean"], "saving_interval": [x["saving_low"], x["saving_high"]]}
+
+
+def still_improving(sweep_table: pd.DataFrame, best_lr: float) -> dict:
+    """The article's section 5-3 asks whether early stopping cuts slow (small-LR) runs off while they still improve:
+    per LR where a seed learned, how many runs were still improving at their last epoch (the aggregate's rule and
+    its per-LR medians, from metrics/sweep.csv), and the counts below the best LR and from it up."""
+    learned = sweep_table[sweep_table["learned_fraction"] > 0]
+    improving = (learned["still_improving_fraction"] * learned["seeds"]).round().astype(int)
+
+    def count(mask) -> dict:
+        return {"improving": int(improving[mask].sum()), "runs": int(learned.loc[mask, "seeds"].sum())}
+
+    return {
+        "rule": next(rule for rule in ANALYSIS_RULES if rule.startswith("*Still improving")),
+        "window": IMPROVING_WINDOW,
+        "best_lr": best_lr, "below_best": count(learned["lr"] < best_lr), "from_best_up": count(learned["lr"] >= best_lr),
+        "per_lr": [{"lr": float(row.lr), "valid_mean": row.valid_mean, "epochs_median": row.epochs_median,
+                    "improving": int(n), "seeds": int(row.seeds), "slope_last10_median": row.slope_last10_median,
+                    "best_gain_last10_median": row.best_gain_last10_median,
+                    "loss_change_last10_median": row.loss_change_last10_median}
+                   for row, n in zip(learned.itertuples(), improving)],
+    }
+
+
+def verification(record: dict, runs: pd.DataFrame, compared: tuple[str, ...]) -> dict:
+    """make verify's last record (metrics/verify.json) and whether its runs are still this sweep's, every compared
+    result equal (after `make run` with other settings they are not, and the record says nothing about them)."""
+    committed = {(r["lr"], r["seed"]): r for r in runs.to_dict("records")}
+    of_these = all((r["lr"], r["seed"]) in committed
+                   and all(committed[(r["lr"], r["seed"])][column] == r[column] for column in compared)
+                   for r in record["runs"])
+    return {**record, "of_these_runs": of_these, "all_identical": record["identical"] == record["compared"]}
+
+
+IDLE_S = 600  # more time than this between the first run's start and the last one's end with nothing training
+
+
+def wall_time(cost: dict) -> dict | None:
+    """The sweep's wall time from the aggregate's cost facts (metrics/sweep.json): with a run training, first start to
+    last end, and whether the runs were made in parts (a study run in shares, runs trained at other times), when the
+    gap between the two is more than IDLE_S. None where the runs recorded no times."""
+    if "sweep_wall_s" not in cost:
+        return None
+    busy = cost.get("busy_wall_s", cost["sweep_wall_s"])
+    return {"busy_s": busy, "span_s": cost["sweep_wall_s"], "idle_s": round(cost["sweep_wall_s"] - busy, 1),
+            "made_in_parts": bool(cost["sweep_wall_s"] > busy + IDLE_S)}
+
+
 def noise(best_valid: float, best_test: float, valid_images: int, test_images: int, table: pd.DataFrame) -> dict:
     """The images' own sampling error beside the gaps between LRs."""
     valid_se, test_se = I.binomial_se(best_valid, valid_images), I.binomial_se(best_test, test_images)
@@ -269,6 +353,7 @@ def edge_without_patience(edge_runs: pd.DataFrame, edge_curves: pd.DataFrame, de
             break
         smallest_all = row["lr"]
     return {"per_lr": per_lr, "fit": fit, "every_lr_learns_from": smallest_all, "lrs_all_left": all_left,
+            "smallest_loss_drop_median": min((row["loss_drop_median"] for row in per_lr), default=None),
             "twins": twins_repeated(edge_curves, default_curves)}
 
 
@@ -292,7 +377,8 @@ def twins_repeated(longer: pd.DataFrame, default: pd.DataFrame) -> dict:
         if a[["train_loss", "valid_acc"]].to_numpy().tolist() == twin[["train_loss", "valid_acc"]].iloc[:n].to_numpy().tolist():
             same += 1
         largest = max(largest, float(np.abs(a["valid_acc"].to_numpy() - twin["valid_acc"].iloc[:n].to_numpy()).max()))
-    return {"compared": compared, "repeated": same, "largest_valid_difference": round(largest, DIGITS)}
+    return {"compared": compared, "repeated": same, "all_repeated": bool(compared and same == compared),
+            "largest_valid_difference": round(largest, DIGITS)}
 
 
 def upper_edge(curves: pd.DataFrame, runs: pd.DataFrame, above: float, chance_level: float) -> list[dict]:
@@ -389,14 +475,22 @@ def ablation_verdict(gains: pd.DataFrame, reference_lr: float, range_low: float,
                    "holds in part" if len(holds) else "does not hold" if len(below) else "not tested")
     return {"reference_lr": reference_lr, "population": [float(lr) for lr in below["lr"]],
             "holds_at": [float(lr) for lr in holds["lr"]], "verdict": verdict,
-            "censored_runs": int(gains["at_cap"].sum()), "per_lr": table.to_dict("records")}
+            "censored_runs": int(gains["at_cap"].sum()), "capped_lrs": [float(lr) for lr in table.loc[table["at_cap"] > 0, "lr"]],
+            "per_lr": table.to_dict("records")}
+
+
+# What the study's checks vary on purpose (a longer patience, with a cap to match): every other recorded setting of
+# a check's runs must be the sweep's for the check to speak about it.
+VARIED_BY_CHECKS = ("patience", "max_epochs")
+SHARED_WITH_CHECKS = tuple(name for name in P.RECORDED if name not in VARIED_BY_CHECKS)
 
 
 def sweep_settings(params: dict) -> dict:
-    """What the learning-edge runs share with a sweep they can speak about (its experiment.json keeps them)."""
-    return {"data.split_seed": params["data"]["split_seed"], "data.train_size": params["data"]["train_size"],
-            "data.valid_size": params["data"]["valid_size"], "train.batch_size": params["train"]["batch_size"],
-            "model.double_softmax": params["model"]["double_softmax"], "train.precision": params["train"]["precision"]}
+    """What the learning-edge runs share with a sweep they can speak about (its experiment.json keeps them): the
+    split seed and every recorded setting the checks do not vary, as section.key."""
+    keys = ["data.split_seed"] + [f"{section}.{name}" for section, names in P.SCHEMA.items() for name in names
+                                  if name in SHARED_WITH_CHECKS]
+    return {key: P.lookup(params, key) for key in keys}
 
 
 # --- all conclusions together -------------------------------------------------------------------------------------
@@ -467,7 +561,7 @@ def statement(c: dict) -> str:
 def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float, patience: int,
              valid_images: int, test_images: int, edge=None, ablation=None, splits: dict | None = None,
              split_seed: int | None = None) -> dict:
-    """Every conclusion with its rule, interval and stability (metrics/conclusions.json).
+    """Every conclusion with its rule, interval and stability (metrics/summary.json).
     edge: (runs, curves, experiment) of make learning-edge; ablation: ([(runs, curves), ...], names) of the
     longer-patience experiments; splits: {split seed: (runs, curves)}."""
     target = target_accuracy(runs, tolerance)
@@ -495,43 +589,54 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
             "rule": RULES["best_range"], "low_lr": full["range_low"], "high_lr": full["range_high"],
             "lrs": int(table["in_best_range"].sum()), "tolerance": tolerance,
             "equivalent_lrs": [float(lr) for lr in table.loc[table["equivalent"], "lr"]],
+            "equivalent_outside": [float(lr) for lr in table.loc[table["equivalent"] & ~table["in_best_range"], "lr"]],
             "ends": {"low": stable["range_low"], "high": stable["range_high"]},
+            # each equivalent LR's 90% t-interval of (best - LR), seed by seed: inside +-tolerance
+            "equivalence_intervals": [{"lr": float(x["lr"]), "interval": [x["diff_low90"], x["diff_high90"]]}
+                                      for x in table[table["equivalent"]].to_dict("records")],
         },
         "tradeoff": {**described(tradeoff, "tradeoff"), "rule": RULES["tradeoff"], "saves_epochs": full["tradeoff_saves"],
-                     "saving_mean": tradeoff["saving_mean"], "saving_interval": [tradeoff["saving_low"], tradeoff["saving_high"]]},
+                     "saving_mean": tradeoff["saving_mean"], "saving_interval": [tradeoff["saving_low"], tradeoff["saving_high"]],
+                     "largest_saving": largest_saving(table, full["best"])},
         "time_to_target": {"rule": RULES["time_to_target"], "target_valid_acc": round(target, DIGITS),
                            "lr": full["fastest_to_target"],
                            "epochs_median": None if full["fastest_to_target"] is None
                            else row(full["fastest_to_target"])["to_target_median"],
+                           "epochs_interval": to_target_interval(r, full["fastest_to_target"]),
                            "stability": stable["fastest_to_target"]},
         "learning_edge": {
             "rule": RULES["edges"],
             "patience_5": {key: full[key] for key in edges} | {
                 "stability": {key: stable[key] for key in edges},
+                "learned_intervals": {key: learned_interval(table, full[key]) for key in edges},
                 "stopped_at_epoch": sorted({int(e) for e in runs.loc[(runs["best_valid_acc"] <= chance_level)
                                                                       & (runs["lr"] < full["best"]), "epochs"]})},
             "without_patience": None,
             "upper": upper_edge(curves, runs, full["all_up_to"] or full["best"], chance_level),
         },
-        "noise": noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table),
+        "noise": {"rule": RULES["noise"],
+                  **noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table)},
         "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
         "patience_ablation": None,
         "per_lr": table.to_dict("records"),
     }
     if edge is not None:
         edge_runs, edge_curves, experiment = edge
-        c["learning_edge"]["without_patience"] = {
-            "rule": RULES["edge_without_patience"], **experiment,
-            **edge_without_patience(edge_runs, edge_curves, curves, runs)}
+        free = edge_without_patience(edge_runs, edge_curves, curves, runs)
+        none_up_to = c["learning_edge"]["patience_5"]["none_up_to"]
+        # the edge is the patience's when, given the epochs, every LR up from one at or below that edge learned
+        free["set_by_patience"] = bool(free["every_lr_learns_from"] is not None and none_up_to is not None
+                                       and free["every_lr_learns_from"] <= none_up_to)
+        c["learning_edge"]["without_patience"] = {"rule": RULES["edge_without_patience"], **experiment, **free}
     if ablation is not None and full["range_low"] is not None:
         longer, names = ablation
         gains = pd.concat([patience_gains(lr_runs, lr_curves, runs, patience) for lr_runs, lr_curves in longer],
                           ignore_index=True)
         means = runs.groupby("lr")["best_valid_acc"].mean().to_dict()
-        c["patience_ablation"] = {"experiments": names, **(ablation_verdict(
+        c["patience_ablation"] = {"rule": RULES["ablation"], "experiments": names, **(ablation_verdict(
             gains, full["best"], full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
             "reference_lr": full["best"], "population": [], "holds_at": [], "verdict": "no twins",
-            "censored_runs": 0, "per_lr": []})}
+            "censored_runs": 0, "capped_lrs": [], "per_lr": []})}
     return {"statement": statement(c), **c}
 
 

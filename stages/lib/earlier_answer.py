@@ -1,6 +1,6 @@
 """The study's answer against the earlier single-seed sweep's: which conclusions held, which moved.
 
-The single-seed sweep (`bench/results/sweep_fp32.csv`) trained each of the 46 LRs once, before the study had
+The single-seed sweep (`metrics/single_seed_sweep.csv`) trained each of the 46 LRs once, before the study had
 seeds: one seed fixed both the split and the training, 2 threads, one run at a time. Its runs are judged here by
 the study's own rules (analysis.analyze), so a difference between the two answers comes from the data (one run
 per LR against several), not from the rules. It kept no learning curves, so it has no time to target.

@@ -21,6 +21,9 @@ VERIFY_JSON = Path("metrics/verify.json")
 # what it compares of each run besides its every epoch, and records with the committed values
 VERIFIED_RESULTS = ("best_valid_acc", "test_acc", "epochs", "best_epoch", "stopped_by")
 
+# the earlier single-seed sweep (46 LRs, one run each, before the study had seeds): the conclude stage compares
+SINGLE_SEED_SWEEP_CSV = Path("metrics/single_seed_sweep.csv")
+
 # conclude: every conclusion with its rule, interval and stability, and the per-LR table they are drawn from
-CONCLUSIONS_JSON = Path("metrics/conclusions.json")
+SUMMARY_JSON = Path("metrics/summary.json")  # the study's summary: every conclusion, its rule, interval, stability
 CONCLUSIONS_PER_LR_CSV = Path("metrics/conclusions_per_lr.csv")  # one row per LR: learned, t-intervals, TOST, saving

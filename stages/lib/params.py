@@ -4,9 +4,17 @@ DVC reads params.yaml with ruamel.yaml's safe loader (YAML 1.2), names stages fr
 and rewrites the file with ruamel after `dvc exp run -S`. Reading it any other way (PyYAML is YAML 1.1:
 `yes` is true, `010` is 8, `1:30` is 90, `1e-05` is a string) would make a stage see other values than
 DVC does. Every key is checked (a typo is an error, never ignored) in one place, `check`.
+
+The schema: one dataclass per section (Data, Model, Train, Sweep, Analysis, LrFind below), each field a key of
+params.yaml with the function that checks it and whether every run records it. From it come the keys a section may
+hold, the check of the whole file, a stage's typed settings (`read(params, Train)`), the settings a run records in
+its results.json (RECORDED: stages/lib/training.py echoes them) and the settings a sweep's runs must agree on
+(stages/aggregate.py). A new setting is a line in its section here, its value in params.yaml, and the code that
+uses it.
 """
 
 import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ruamel.yaml import YAML, YAMLError
@@ -23,15 +31,6 @@ MAX_LR = 10.0
 MAX_RUNS = 100_000  # sweep.lrs x sweep.seeds: DVC writes one stage per pair into its graph
 MAX_LR_FIND_STEPS = 100_000
 PRECISIONS = ("fp32", "bf16")
-# Every key params.yaml holds, by section: anything else is a typo.
-SCHEMA = {
-    "data": ("split_seed", "train_size", "valid_size"),
-    "model": ("double_softmax",),
-    "train": ("batch_size", "patience", "max_epochs", "device", "precision", "threads"),
-    "sweep": ("seeds", "lrs"),
-    "analysis": ("tolerance", "chance_level"),
-    "lr_find": ("start_lr", "end_lr", "steps", "smoothing", "divergence"),
-}
 
 
 class ParamsError(ValueError):
@@ -51,8 +50,8 @@ def load_params(path: Path | str = PARAMS_FILE) -> dict:
 
 
 def check(params: dict) -> dict:
-    """Every section and key: known, present and valid. Returns params unchanged."""
-    unknown = [f"{section}" for section in params if section not in SCHEMA]
+    """Every section and key of the schema: known, present and valid. Returns params unchanged."""
+    unknown = [f"{section}" for section in params if section not in SECTIONS]
     for section, keys in SCHEMA.items():
         node = params.get(section)
         if isinstance(node, dict):
@@ -60,22 +59,17 @@ def check(params: dict) -> dict:
     if unknown:
         known = "; ".join(f"{section}: {', '.join(keys)}" for section, keys in SCHEMA.items())
         raise ParamsError(f"params.yaml: unknown key {', '.join(unknown)} (a typo?). The keys are {known}")
-    split_sizes(params)
-    split_seed(params)
-    flag(params, "model.double_softmax")
-    positive_int(params, "train.batch_size", MNIST_TRAIN_IMAGES)
-    for key in ("train.patience", "train.max_epochs"):
-        positive_int(params, key, MAX_EPOCHS)
-    choice(params, "train.device", DEVICES)
-    choice(params, "train.precision", PRECISIONS)
-    threads(params)
-    sweep_lrs(params)
-    training_seeds(params)
-    sweep_size(params)
-    fraction(params, "analysis.tolerance")
-    fraction(params, "analysis.chance_level")
-    lr_find_settings(params)
+    for section in SECTIONS.values():
+        read(params, section)
     return params
+
+
+def read(params: dict, section: type):
+    """A section of params.yaml as its schema's typed settings, every key checked (the section's own rules, which
+    relate its keys, in its __post_init__)."""
+    name = SECTION_NAMES[section]
+    return section(**{f.name: f.metadata["check"](params, f"{name}.{f.name}", **f.metadata["options"])
+                      for f in fields(section)})
 
 
 def lookup(params: dict, key: str):
@@ -141,22 +135,22 @@ def seed_value(value, key: str) -> int:
     return value
 
 
-def threads(params: dict) -> int:
-    value = lookup(params, "train.threads")
+def threads(params: dict, key: str = "train.threads") -> int:
+    value = lookup(params, key)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_THREADS:
         raise ParamsError(f"params.yaml: train.threads must be 0 (PyTorch's default) or a number of threads up to "
                           f"{MAX_THREADS}, got {value!r}")
     return value
 
 
-def split_seed(params: dict) -> int:
+def split_seed(params: dict, key: str = "data.split_seed") -> int:
     """The seed of the train/valid draw (the split stage); training seeds are sweep.seeds."""
-    return seed_value(lookup(params, "data.split_seed"), "data.split_seed")
+    return seed_value(lookup(params, key), key)
 
 
-def training_seeds(params: dict) -> list[int]:
+def training_seeds(params: dict, key: str = "sweep.seeds") -> list[int]:
     """The sweep's training seeds (initial weights and batch order), each one run at every LR."""
-    seeds = lookup(params, "sweep.seeds")
+    seeds = lookup(params, key)
     if not isinstance(seeds, list) or not seeds:
         raise ParamsError(f"params.yaml: sweep.seeds must be a non-empty list of training seeds, got {seeds!r}")
     for seed in seeds:  # DVC names the stage train@<lr>-<str(seed)>: a quoted '01' would not be run 1
@@ -171,27 +165,13 @@ def training_seeds(params: dict) -> list[int]:
 
 def sweep_size(params: dict) -> int:
     """The number of train stages: one per LR and seed."""
-    runs = len(sweep_lrs(params)) * len(training_seeds(params))
-    if runs > MAX_RUNS:
-        raise ParamsError(f"params.yaml: sweep.lrs x sweep.seeds makes {runs:,} runs, more than the {MAX_RUNS:,} "
-                          f"one study can hold (one DVC stage each)")
-    return runs
+    sweep = read(params, Sweep)
+    return len(sweep.lrs) * len(sweep.seeds)
 
 
-def split_sizes(params: dict) -> tuple[int, int]:
-    train_size = positive_int(params, "data.train_size")
-    valid_size = positive_int(params, "data.valid_size")
-    if train_size + valid_size > MNIST_TRAIN_IMAGES:
-        raise ParamsError(
-            f"params.yaml: data.train_size + data.valid_size = {train_size + valid_size} is more than the "
-            f"{MNIST_TRAIN_IMAGES} MNIST training images they are drawn from"
-        )
-    return train_size, valid_size
-
-
-def sweep_lrs(params: dict) -> list[float]:
+def sweep_lrs(params: dict, key: str = "sweep.lrs") -> list[float]:
     """The learning rates of the sweep, in params.yaml order, each checked."""
-    lrs = lookup(params, "sweep.lrs")
+    lrs = lookup(params, key)
     if not isinstance(lrs, list) or not lrs:
         raise ParamsError(f"params.yaml: sweep.lrs must be a non-empty list of learning rates, got {lrs!r}")
     values = [sweep_lr(lr) for lr in lrs]
@@ -224,6 +204,13 @@ def run_name(lr: float, seed: int) -> str:
     return f"{lr_name(lr)}-{seed}"
 
 
+def load_settings(stage: str, *sections: type, path: Path | str = PARAMS_FILE):
+    """A stage's typed settings, the way every stage reads them: the sections it uses (one, or a tuple in the
+    order asked), after checking all of params.yaml (load_checked)."""
+    values = load_checked(stage, lambda params: tuple(read(params, section) for section in sections), path)
+    return values[0] if len(sections) == 1 else values
+
+
 def load_checked(stage: str, read, path: Path | str = PARAMS_FILE):
     """read(params) for a stage's main(), after checking all of params.yaml: a bad value, a typo in a key or
     an unreadable file stops the stage with a one-line message."""
@@ -235,17 +222,87 @@ def load_checked(stage: str, read, path: Path | str = PARAMS_FILE):
 
 def lr_find_settings(params: dict) -> dict:
     """The LR range test's settings (section lr_find), checked: an LR ramp from start_lr up to end_lr."""
-    start_lr = positive_float(params, "lr_find.start_lr")
-    end_lr = positive_float(params, "lr_find.end_lr")
-    if end_lr <= start_lr:
-        raise ParamsError(f"params.yaml: lr_find.end_lr ({end_lr:g}) must be larger than lr_find.start_lr ({start_lr:g})")
-    steps = positive_int(params, "lr_find.steps", MAX_LR_FIND_STEPS)
-    if steps < 10:
-        raise ParamsError(f"params.yaml: lr_find.steps must be at least 10 (a loss curve to read), got {steps}")
-    smoothing = fraction(params, "lr_find.smoothing")
-    if smoothing == 1:
-        raise ParamsError("params.yaml: lr_find.smoothing must be below 1 (1 would never move the average)")
-    divergence = positive_float(params, "lr_find.divergence")
-    if divergence <= 1:
-        raise ParamsError(f"params.yaml: lr_find.divergence must be above 1 (a multiple of the lowest loss), got {divergence:g}")
-    return {"start_lr": start_lr, "end_lr": end_lr, "steps": steps, "smoothing": smoothing, "divergence": divergence}
+    return vars(read(params, LrFind))
+
+
+# --- the schema: one dataclass per section of params.yaml -------------------------------------------------------
+
+def setting(check, *, recorded: bool = False, **options):
+    """A key of its section: check(params, "section.key", **options) returns its value or raises ParamsError;
+    recorded: every run writes it into its results.json, and a sweep's runs must agree on it."""
+    return field(metadata={"check": check, "options": options, "recorded": recorded})
+
+
+@dataclass(frozen=True)
+class Data:
+    split_seed: int = setting(split_seed)  # the train/valid draw only
+    train_size: int = setting(positive_int, recorded=True)
+    valid_size: int = setting(positive_int, recorded=True)
+
+    def __post_init__(self):
+        if self.train_size + self.valid_size > MNIST_TRAIN_IMAGES:
+            raise ParamsError(
+                f"params.yaml: data.train_size + data.valid_size = {self.train_size + self.valid_size} is more than "
+                f"the {MNIST_TRAIN_IMAGES} MNIST training images they are drawn from")
+
+
+@dataclass(frozen=True)
+class Model:
+    double_softmax: bool = setting(flag, recorded=True)
+
+
+@dataclass(frozen=True)
+class Train:
+    batch_size: int = setting(positive_int, recorded=True, at_most=MNIST_TRAIN_IMAGES)
+    patience: int = setting(positive_int, recorded=True, at_most=MAX_EPOCHS)
+    max_epochs: int = setting(positive_int, recorded=True, at_most=MAX_EPOCHS)
+    device: str = setting(choice, allowed=DEVICES)  # a run records the device it ran on instead
+    precision: str = setting(choice, recorded=True, allowed=PRECISIONS)
+    threads: int = setting(threads)  # how fast, not what: a run records the threads it had
+
+
+@dataclass(frozen=True)
+class Sweep:
+    seeds: list = setting(training_seeds)
+    lrs: list = setting(sweep_lrs)
+
+    def __post_init__(self):
+        runs = len(self.lrs) * len(self.seeds)
+        if runs > MAX_RUNS:
+            raise ParamsError(f"params.yaml: sweep.lrs x sweep.seeds makes {runs:,} runs, more than the "
+                              f"{MAX_RUNS:,} one study can hold (one DVC stage each)")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    tolerance: float = setting(fraction)
+    chance_level: float = setting(fraction)
+
+
+@dataclass(frozen=True)
+class LrFind:
+    start_lr: float = setting(positive_float)
+    end_lr: float = setting(positive_float)
+    steps: int = setting(positive_int, at_most=MAX_LR_FIND_STEPS)
+    smoothing: float = setting(fraction)
+    divergence: float = setting(positive_float)
+
+    def __post_init__(self):
+        if self.end_lr <= self.start_lr:
+            raise ParamsError(f"params.yaml: lr_find.end_lr ({self.end_lr:g}) must be larger than lr_find.start_lr "
+                              f"({self.start_lr:g})")
+        if self.steps < 10:
+            raise ParamsError(f"params.yaml: lr_find.steps must be at least 10 (a loss curve to read), got {self.steps}")
+        if self.smoothing == 1:
+            raise ParamsError("params.yaml: lr_find.smoothing must be below 1 (1 would never move the average)")
+        if self.divergence <= 1:
+            raise ParamsError(f"params.yaml: lr_find.divergence must be above 1 (a multiple of the lowest loss), "
+                              f"got {self.divergence:g}")
+
+
+SECTIONS = {"data": Data, "model": Model, "train": Train, "sweep": Sweep, "analysis": Analysis, "lr_find": LrFind}
+SECTION_NAMES = {section: name for name, section in SECTIONS.items()}
+# Every key params.yaml holds, by section: anything else is a typo.
+SCHEMA = {name: tuple(f.name for f in fields(section)) for name, section in SECTIONS.items()}
+# What a run is made under besides its LR and seed: each run records them, a sweep's runs agree on them.
+RECORDED = tuple(f.name for section in SECTIONS.values() for f in fields(section) if f.metadata["recorded"])

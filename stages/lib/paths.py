@@ -9,11 +9,11 @@ from pathlib import Path
 # model_summary
 MODEL_SUMMARY_FILE = Path("metrics/model_summary.txt")
 
-# aggregate: the sweep's tables (in git) and its conclusions
+# aggregate: the sweep's tables (in git) and its facts as a whole
 RUNS_CSV = Path("metrics/runs.csv")  # one row per (LR, seed)
 SWEEP_CSV = Path("metrics/sweep.csv")  # one row per LR, across seeds
 CURVES_CSV = Path("metrics/learning_curves.csv")  # one row per (LR, seed, epoch)
-SUMMARY_JSON = Path("metrics/summary.json")  # the conclusions
+SWEEP_JSON = Path("metrics/sweep.json")  # runs, cost, machine; the per-LR files' roles (the conclusions: summary.json)
 PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR, for `dvc metrics show metrics/per_lr`
 
 # lr_find: the LR range test, one curve per training seed, and each rule's suggestion
@@ -28,9 +28,6 @@ ABLATION_DIR = Path("metrics/patience_ablation")
 ABLATION_RUNS_CSV = ABLATION_DIR / "runs.csv"  # as the experiment's metrics/runs.csv
 ABLATION_CURVES_CSV = ABLATION_DIR / "learning_curves.csv"  # as the experiment's metrics/learning_curves.csv
 ABLATION_EXPERIMENT_JSON = ABLATION_DIR / "experiment.json"  # its name, settings and git ref
-
-# the earlier single-seed sweep (one run per LR, before seeds), kept with the benchmarks; the report compares
-SINGLE_SEED_SWEEP_CSV = Path("bench/results/sweep_fp32.csv")
 
 # plot
 PLOTS_DIR = Path("plots")

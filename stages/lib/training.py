@@ -9,13 +9,14 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 from torch import nn
 
 from stages.lib.model import CNN
 from stages.lib.optim import AdamW
+from stages.lib.params import RECORDED
 
 # Evaluation batch size, by device. On CPU, batches of ~128 keep each layer's activations in cache
 # (measured: 128 is ~2x faster than 1000 here); a GPU wants large batches.
@@ -28,14 +29,29 @@ STOPPED_DIVERGED = "diverged"
 
 @dataclass(frozen=True)
 class Settings:
+    """What one run is made with: its LR and seed, and the values of the model and train sections of params.yaml it
+    uses, by the schema's names (stages/lib/params.py). Those the schema marks recorded go into the run's
+    results.json in this order."""
     lr: float
     seed: int
-    batch_size: int = 32
-    patience: int = 5
-    max_epochs: int = 1000
-    double_softmax: bool = False
-    device: str = "cpu"
-    precision: str = "fp32"  # or "bf16": autocast to bfloat16
+    device: str
+    precision: str  # "fp32", or "bf16": autocast to bfloat16
+    batch_size: int
+    patience: int
+    max_epochs: int
+    double_softmax: bool
+
+    @classmethod
+    def of_run(cls, lr: float, seed: int, sections: dict) -> "Settings":
+        """A run's settings from its LR, its seed and the checked sections' values ({name: value}), by name."""
+        return cls(lr=lr, seed=seed, **{f.name: sections[f.name] for f in fields(cls) if f.name not in ("lr", "seed")})
+
+    @classmethod
+    def on_cpu(cls, params: dict, lr: float, seed: int) -> "Settings":
+        """The study's settings from params.yaml (checked) for an LR and seed, on the CPU (benchmarks, tests)."""
+        from stages.lib import params as P
+        sections = {**vars(P.read(params, P.Model)), **vars(P.read(params, P.Train)), "device": "cpu"}
+        return cls.of_run(lr, seed, sections)
 
 
 class EarlyStopping:
@@ -173,12 +189,8 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
             "threads": torch.get_num_threads(),
             "cpu": _cpu_name(),
             "torch": torch.__version__,
-            "precision": settings.precision,
-            # the settings the run was made under, so that runs made under others can be told apart
-            "batch_size": settings.batch_size,
-            "patience": settings.patience,
-            "max_epochs": settings.max_epochs,
-            "double_softmax": settings.double_softmax,
+            # the settings the run was made under (params.RECORDED), so that runs made under others can be told apart
+            **{f.name: getattr(settings, f.name) for f in fields(settings) if f.name in RECORDED},
             "train_size": len(train_x),
             "valid_size": len(valid_x),
         },

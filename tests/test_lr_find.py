@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from stages.lib import range_test as R
+from stages.lib import lr_find as R
 from stages.lib.training import build_model, loss_fn
 from tests.synthetic import synthetic_data
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from stages.lib.analysis import json_number
+from stages.lib.sweep_facts import json_number
 
 SCORE_COLUMNS = ["seed", "rule", "suggested_lr", "grid_lr", "outside_grid", "decades_to_best",
                  "decades_to_tradeoff", "in_best_range", "valid_acc", "test_acc", "learned", "lr_valid_mean",
@@ -94,3 +94,13 @@ def rule_summary(scores: pd.DataFrame, summary: dict) -> dict[str, dict]:
     return out
 
 
+def overview(scores: pd.DataFrame, per_rule: dict[str, dict], summary: dict) -> dict:
+    """What the report says of all rules together: the tests' size against the sweep's, and the rules whose
+    suggestion lands in the best range for every seed, and for none."""
+    return {"best_lr": summary["best"]["lr"], "best_valid_mean": summary["best"]["valid_mean"],
+            "tradeoff_lr": (summary["tradeoff"] or {}).get("lr"), "seeds": int(scores["seed"].nunique()),
+            "range_test_epochs_mean": json_number(scores["range_test_epochs"].mean(), 4),
+            "sweep_epochs_mean": json_number(scores["sweep_epochs"].mean(), 1),
+            "in_best_range_every_seed": [rule for rule, r in per_rule.items()
+                                         if r["suggested"] and r["in_best_range"] == r["seeds"]],
+            "in_best_range_no_seed": [rule for rule, r in per_rule.items() if not r["in_best_range"]]}

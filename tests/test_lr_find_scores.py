@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from stages.lib import range_test_scores as S
+from stages.lib import lr_find_scores as S
 from tests.synthetic import ACC, EPOCHS, analyze, typical_sweep
 
 

@@ -84,6 +84,20 @@ def single_seed(s: P.Analysis, conclusions: dict, sweep_table: pd.DataFrame) -> 
             "moved": [r["conclusion"] for r in rows if not r["held"]]}
 
 
+def beside_the_conclusions(conclusions: dict, s: P.Analysis, runs: pd.DataFrame, sweep_table: pd.DataFrame) -> dict:
+    """What the report states beside the conclusions, computed here so that the report only formats: the sweep's
+    wall time, the aggregate's descriptive rules, the runs still improving when stopped, the earlier single-seed
+    sweep's answer against this one, and make verify's last record (whether it is still of these runs)."""
+    return {
+        "wall_time": C.wall_time(inputs.read_json(SWEEP_JSON)["cost"]),
+        "rules_descriptive": [rule for rule in analysis.RULES if rule.startswith(("*Cost*", "*Still improving"))],
+        "still_improving": C.still_improving(sweep_table, conclusions["best"]["lr"]),
+        "single_seed": single_seed(s, conclusions, sweep_table),
+        "verification": (C.verification(inputs.read_json(VERIFY_JSON), runs, VERIFIED_RESULTS)
+                         if VERIFY_JSON.exists() else None),
+    }
+
+
 def main() -> None:
     params = P.load_checked("conclude", lambda p: p)  # whole: the learning edge's runs are matched against it
     s, train, data = P.read(params, P.Analysis), P.read(params, P.Train), P.read(params, P.Data)
@@ -128,12 +142,7 @@ def main() -> None:
     if conclusions["patience_ablation"]:
         conclusions["patience_ablation"]["settings"] = inputs.read_json(ABLATION_EXPERIMENT_JSON)["set"]
     sweep_table = inputs.read_csv(SWEEP_CSV)
-    conclusions["wall_time"] = C.wall_time(inputs.read_json(SWEEP_JSON)["cost"])
-    conclusions["rules_descriptive"] = [rule for rule in analysis.RULES if rule.startswith(("*Cost*", "*Still improving"))]
-    conclusions["still_improving"] = C.still_improving(sweep_table, conclusions["best"]["lr"])
-    conclusions["single_seed"] = single_seed(s, conclusions, sweep_table)
-    conclusions["verification"] = (C.verification(inputs.read_json(VERIFY_JSON), runs, VERIFIED_RESULTS)
-                                   if VERIFY_JSON.exists() else None)
+    conclusions |= beside_the_conclusions(conclusions, s, runs, sweep_table)
     per_lr = pd.DataFrame(conclusions.pop("per_lr"))
     # the measured seconds beside each LR (reported, never used to choose)
     per_lr["measured_median_s"] = per_lr["lr"].map(dict(zip(sweep_table["lr"], sweep_table["train_time_median_s"])))

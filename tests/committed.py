@@ -2,6 +2,7 @@
 `dvc exp run -S` in this checkout may have changed."""
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 from stages.lib import params as P
@@ -15,7 +16,11 @@ def committed_params_text() -> str:
     return shown.stdout if shown.returncode == 0 else (REPO_ROOT / "params.yaml").read_text()
 
 
-def committed_params(tmp_dir: Path) -> dict:
+def committed_params(tmp_dir: Path | None = None) -> dict:
+    """The committed params.yaml, loaded as DVC loads it (written to tmp_dir, or to a temporary folder)."""
+    if tmp_dir is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return committed_params(Path(scratch))
     path = Path(tmp_dir) / "params.yaml"
     path.write_text(committed_params_text())
     return P.load_params(path)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from stages.lib import analysis
 from stages.lib.layout import run_files
-from stages.lib.params import run_name
+from stages.lib.params import RECORDED, run_name
+from tests.committed import committed_params
 
 CHANCE = 0.2
 
@@ -59,9 +60,15 @@ def typical_sweep(seconds_per_epoch=lambda lr, seed: 1.0):
     return runs, curves
 
 
-# A run's folder as the train stage writes it (results.json, a 3-epoch history.csv), for the aggregate's tests.
-SETTINGS = {"batch_size": 32, "patience": 5, "max_epochs": 1000, "double_softmax": False, "train_size": 3000,
-            "valid_size": 5000, "precision": "fp32"}
+def recorded_settings(params: dict) -> dict:
+    """What a run made with these params records of them (params.RECORDED), as the train stage writes it."""
+    values = {name: value for section in params.values() if isinstance(section, dict) for name, value in section.items()}
+    return {name: values[name] for name in RECORDED}
+
+
+# A run's folder as the train stage writes it (results.json, a 3-epoch history.csv), for the aggregate's tests: the
+# settings of the committed params.yaml.
+SETTINGS = recorded_settings(committed_params())
 
 
 def write_run(lr, seed, acc, **settings):

@@ -9,16 +9,15 @@ import torch
 from bench import compare_sweeps
 from bench.epoch import convolution_flops, epoch_flops
 from bench.profile_epoch import OTHER_OPERATORS, OUTSIDE_OPERATORS, group_by_category
-from stages.lib import params as P
 from stages.lib.training import Settings
-from tests.pipeline import REPO_ROOT
+from tests.committed import committed_params
 from tests.synthetic import run as make_run
 
 
 def test_epoch_work_is_about_100_gflop_at_the_default_sizes():
     data = {"train": (torch.zeros(3000, 1, 28, 28), torch.zeros(3000, dtype=torch.long)),
             "valid": (torch.zeros(5000, 1, 28, 28), torch.zeros(5000, dtype=torch.long))}
-    flops_by_op = epoch_flops(data, Settings.on_cpu(P.load_params(REPO_ROOT / "params.yaml"), 1e-3, 0))
+    flops_by_op = epoch_flops(data, Settings.on_cpu(committed_params(), 1e-3, 0))
     # forward: 114.28 M mult-adds per 32 images (torchinfo); backward about twice that, less the first layer's input
     assert 90e9 < sum(flops_by_op.values()) < 105e9
     # the convolutions are nearly all of it; the linear layers the rest

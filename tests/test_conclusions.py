@@ -11,7 +11,7 @@ import pytest
 
 from stages.lib import answer, conclusions as C, inference as I
 
-from tests.synthetic import CHANCE, TOL, sweep
+from tests.synthetic import CHANCE, TOL, recorded_settings, sweep
 
 
 def matrices(runs, curves):
@@ -165,17 +165,17 @@ def _conclusions(runs, curves) -> dict:
     }))
 
 
-def test_the_checks_speak_only_about_a_sweep_made_like_them():
+def test_the_checks_speak_only_about_a_sweep_made_like_them(defaults):
     """A committed check (the learning edge, the ablation, a split) made with the default data sizes, batch size,
     loss and precision is left out for an experiment that changed them, and named as such."""
     from stages import conclude
 
-    made = pd.DataFrame({"train_size": [3000], "valid_size": [5000], "batch_size": [32], "double_softmax": [False],
-                         "precision": ["fp32"]})
+    made = pd.DataFrame([recorded_settings(defaults)])
     assert conclude.made_like(made, made.copy())
+    assert conclude.made_like(made, made.assign(patience=20, max_epochs=400))  # what the checks vary
     assert not conclude.made_like(made, made.assign(train_size=1000))
-    params = {"data": {"split_seed": 1, "train_size": 3000, "valid_size": 5000},
-              "model": {"double_softmax": False}, "train": {"batch_size": 32, "precision": "fp32"}}
+    assert not conclude.made_like(made, made.drop(columns="precision"))  # a table that does not say
+    params = defaults
     info = {"settings": C.sweep_settings(params)}
     assert conclude.edge_made_like(info, params)
     assert not conclude.edge_made_like(info, {**params, "data": {**params["data"], "train_size": 1000}})

@@ -221,13 +221,16 @@ def test_one_schema_gives_the_keys_the_check_the_recorded_settings_and_the_sweep
     settings = Settings.of_run(1e-3, 0, {**vars(P.read(defaults, P.Model)), **vars(train)})
     assert (settings.batch_size, settings.double_softmax) == (32, False)
     # what a run records, and what a sweep's runs and the study's checks must agree on, are derived from it
-    assert P.RECORDED == ("train_size", "valid_size", "double_softmax", "batch_size", "patience", "max_epochs",
-                          "precision")
+    assert P.RECORDED == tuple(f.name for section in P.SECTIONS.values() for f in fields(section)
+                               if f.metadata["recorded"])
+    assert {"train_size", "valid_size", "double_softmax", "batch_size", "patience", "max_epochs", "precision"} <= set(
+        P.RECORDED) and not {"device", "threads", "split_seed"} & set(P.RECORDED)
     assert aggregate.SHARED_SETTINGS == P.RECORDED and set(aggregate.RESULT_KEYS) >= set(P.RECORDED)
     assert conclude.SETTINGS == tuple(k for k in P.RECORDED if k not in ("patience", "max_epochs"))
-    assert conclusions.sweep_settings(defaults) == {
+    assert conclusions.sweep_settings(defaults).items() >= {
         "data.split_seed": 20250302, "data.train_size": 3000, "data.valid_size": 5000,
-        "model.double_softmax": False, "train.batch_size": 32, "train.precision": "fp32"}
+        "model.double_softmax": False, "train.batch_size": 32, "train.precision": "fp32"}.items()
+    assert not {"train.patience", "train.max_epochs"} & set(conclusions.sweep_settings(defaults))
 
 
 def test_every_stage_reads_its_settings_through_the_schema():

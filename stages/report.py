@@ -245,8 +245,8 @@ def still_improving(c: dict) -> list[str]:
     for row in si["per_lr"]:
         lines.append(
             f"| {row['lr']:g} | {pct(row['valid_mean'])} | {row['epochs_median']:g} | {row['improving']}/{row['seeds']} "
-            f"| {_signed(1000 * row['slope_last10_median'])} | {_signed(100 * row['best_gain_last10_median'])} "
-            f"| {_signed(100 * row['loss_change_last10_median'], '%')} |"
+            f"| {_signed(row['slope_last10_median'], scale=1000)} | {_signed(row['best_gain_last10_median'], scale=100)} "
+            f"| {_signed(row['loss_change_last10_median'], '%', scale=100)} |"
         )
     return lines
 
@@ -271,8 +271,9 @@ def against_single_seed(single: dict, seeds: int) -> list[str]:
     return lines + ["", f"Held: {', '.join(single['held']) or 'none'}. Moved: {', '.join(single['moved']) or 'none'}."]
 
 
-def _signed(value: float, unit: str = "") -> str:
-    return "n/a" if pd.isna(value) else f"{value:+.2f}{unit}"
+def _signed(value: float | None, unit: str = "", scale: float = 1) -> str:
+    """A signed number (times scale) with its unit; n/a where there is none (NaN in a table, null in JSON)."""
+    return "n/a" if value is None or pd.isna(value) else f"{scale * value:+.2f}{unit}"
 
 
 def range_test_lines(lr_find: dict, params: dict, anything_learned: bool) -> list[str]:

@@ -227,3 +227,9 @@ def test_every_conclusion_carries_its_rule_its_interval_and_its_stability():
     assert p5["learned_intervals"]["none_up_to"] == {"lr": 1e-6, "learned": "0/5", "interval": [0.0, 0.521824]}
     assert p5["learned_intervals"]["all_from"]["lr"] == 1e-4 and p5["stability"]["all_from"]["candidates"]
     assert c["noise"]["valid_se"] == pytest.approx(I.binomial_se(c["best"]["valid_mean"], 5000), abs=1e-6)
+
+
+def test_one_seed_gives_no_interval_of_the_epochs_to_target():
+    runs, curves = sweep({1e-3: [0.98], 3e-3: [0.97]}, {1e-3: [10], 3e-3: [8]})
+    r = matrices(runs, curves)
+    assert C.to_target_interval(r, 1e-3) is None and C.to_target_interval(r, None) is None

@@ -254,3 +254,13 @@ def test_make_verifys_record_of_other_runs_is_not_quoted_as_this_studys():
         "- `make verify`'s record (2026-12-01) is of other runs than these: `make verify` checks these runs."]
     assert report.verification(checked(verify_record(), rerun.iloc[:1]))[0].startswith("- `make verify`'s record")
     assert report.verification(None)[0].startswith("- `make verify` has not recorded")
+
+
+def test_runs_too_short_for_a_slope_are_n_a_not_a_crash():
+    """A tiny study's runs with fewer than 3 validated epochs have no slope: NaN in sweep.csv, null in summary.json."""
+    c = {"still_improving": {"rule": "", "window": 10, "best_lr": 0.001, "below_best": {"improving": 0, "runs": 2},
+                             "from_best_up": {"improving": 0, "runs": 2},
+                             "per_lr": [{"lr": 0.001, "valid_mean": 0.17, "epochs_median": 2.0, "improving": 0, "seeds": 2,
+                                         "slope_last10_median": None, "best_gain_last10_median": None,
+                                         "loss_change_last10_median": None}]}}
+    assert "| 0.001 | 17.00% | 2 | 0/2 | n/a | n/a | n/a |" in "\n".join(report.still_improving(c))

@@ -244,6 +244,8 @@ def to_target_interval(r: Runs, lr: float | None) -> list[float] | None:
     if np.isnan(epochs).any():
         return None
     _, low, high = I.t_interval(epochs)
+    if math.isnan(low):  # one seed: no interval
+        return None
     return [round(float(low), DIGITS), round(float(high), DIGITS)]
 
 

@@ -2,10 +2,12 @@
 
 Usage: python -m stages.train            (as DVC runs it: DVC names the stage in DVC_STAGE, train@<lr>-<seed>)
        python -m stages.train <lr>-<seed>  (by hand, e.g. 0.001-3)
-The run must be one of the sweep's (sweep.lrs x sweep.seeds in params.yaml): the LR and seed are looked up
-there, never taken from the command line, so no value of params.yaml ever passes through a shell.
-Writes one folder, data/runs/<lr>-<seed>/: results.json (results and settings), history.csv (one row
-per epoch) and model.pt (the best-validation weights).
+The LR and seed are read from the run's name, spelled exactly as DVC names it, never from a command line that a
+shell has expanded, so no value of params.yaml ever passes through a shell. Which runs a study has is the sweep's
+business (dvc.yaml and params.yaml), not this stage's: it reads only the sections a run is made under (model, train),
+so that no other setting of the study makes the runs stale.
+Writes one folder, data/runs/<lr>-<seed>/: results.json (results, settings and the machine's arithmetic),
+history.csv (one row per epoch) and, only where train.save_weights asks, model.pt (the best-validation weights).
 """
 
 import time
@@ -21,18 +23,18 @@ from datetime import datetime, timezone
 
 import torch
 
-from stages.lib import atomic, params as P
+from stages.lib import atomic, run_params as P
 from stages.lib.cli import clear_errors
 from stages.lib.data import load_tensors
 from stages.lib.layout import HISTORY_FIELDS, HISTORY_FILE, MODEL_FILE, PROGRESS_ENV, RESULTS_FILE, run_dir
+from stages.lib.machine import math_dispatch
 from stages.lib.training import Settings, resolve_device, train
 
 STAGE = "train"  # the stage's name in dvc.yaml
 
 
-def run_to_train(params: dict, argv: list[str], environ) -> tuple[float, int]:
-    """(lr, seed) of the run this process trains: named by DVC in DVC_STAGE, or by hand as one argument,
-    and found among the checked values of sweep.lrs x sweep.seeds."""
+def run_to_train(argv: list[str], environ) -> tuple[float, int]:
+    """(lr, seed) of the run this process trains: named by DVC in DVC_STAGE, or by hand as one argument."""
     if len(argv) > 1:
         raise P.ParamsError("usage: python -m stages.train [<lr>-<seed>]; DVC names the run in DVC_STAGE")
     stage = argv[0] if argv else environ.get("DVC_STAGE", "")
@@ -40,21 +42,14 @@ def run_to_train(params: dict, argv: list[str], environ) -> tuple[float, int]:
     if not name:
         raise P.ParamsError("no run named: DVC sets DVC_STAGE=train@<lr>-<seed>; by hand, give <lr>-<seed> "
                           "(e.g. 0.001-3)")
-    sweep = P.read(params, P.Sweep)
-    runs = {P.run_name(lr, seed): (lr, seed) for lr in sweep.lrs for seed in sweep.seeds}
-    if name not in runs:
-        raise P.ParamsError(f"{name!r} is not a run of the sweep in params.yaml (sweep.lrs x sweep.seeds), named "
-                          f"<lr>-<seed> as DVC spells them, e.g. {next(iter(runs))}")
-    return runs[name]
+    return P.parse_run_name(name)
 
 
-def read_settings(params: dict, lr, seed) -> tuple[Settings, int]:
-    """The run's Settings, filled by name from the checked model and train sections, and the thread count asked
-    for (0: PyTorch's default)."""
+def read_settings(params: dict, lr: float, seed: int) -> tuple[Settings, P.Train]:
+    """The run's Settings, filled by name from the checked model and train sections, and the train section itself
+    (threads, whether to keep the weights: how the run is made and kept, not what it computes)."""
     model, train = P.read(params, P.Model), P.read(params, P.Train)
-    settings = Settings.of_run(P.positive_float({"lr": lr}, "lr"), P.seed_value(seed, "sweep.seeds"),
-                               {**vars(model), **vars(train)})
-    return settings, train.threads
+    return Settings.of_run(lr, seed, {**vars(model), **vars(train)}), train
 
 
 class ProgressLine:
@@ -96,9 +91,10 @@ def history_csv(history: list[dict]) -> str:
 
 
 def main() -> None:
-    settings, threads = P.load_checked("train", lambda p: read_settings(p, *run_to_train(p, sys.argv[1:], os.environ)))
-    if threads:
-        torch.set_num_threads(threads)
+    settings, train_section = P.load_checked(
+        "train", lambda p: read_settings(p, *run_to_train(sys.argv[1:], os.environ)), sections=(P.Model, P.Train))
+    if train_section.threads:
+        torch.set_num_threads(train_section.threads)
     try:
         settings = dataclasses.replace(settings, device=resolve_device(settings.device))
     except RuntimeError as e:
@@ -111,12 +107,15 @@ def main() -> None:
     run = train(data, settings, on_epoch=progress)
     progress.finish(run["results"])
 
-    with atomic.atomic_dir(run_dir(name)) as tmp:  # all three files, or none
-        torch.save({"lr": settings.lr, "seed": settings.seed, "state_dict": run["best_state"]}, tmp / MODEL_FILE)
+    arithmetic = math_dispatch(settings.device)
+    with atomic.atomic_dir(run_dir(name)) as tmp:  # every file, or none
+        if train_section.save_weights:
+            torch.save({"lr": settings.lr, "seed": settings.seed, "state_dict": run["best_state"]}, tmp / MODEL_FILE)
         atomic.write_text(tmp / HISTORY_FILE, history_csv(run["history"]))
         finished_at = time.time()
         atomic.write_json(tmp / RESULTS_FILE, {
             **run["results"],
+            **arithmetic,  # which instruction sets the math ran with: runs agree bit for bit only when these do
             "startup_s": round(startup_s, 3),  # process start to data in memory
             "stage_wall_s": round(finished_at - STARTED_AT, 3),
             "started_at": _iso(STARTED_AT),

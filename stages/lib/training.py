@@ -6,17 +6,17 @@ order, so two runs with the same seed differ only in their learning rate.
 """
 
 import math
-import os
-import platform
 import time
 from dataclasses import dataclass, fields
 
 import torch
 from torch import nn
 
+from stages.lib import run_params
+from stages.lib.machine import cpu_name
 from stages.lib.model import CNN
 from stages.lib.optim import AdamW
-from stages.lib.params import RECORDED
+from stages.lib.run_params import RECORDED
 
 # Evaluation batch size, by device. On CPU, batches of ~128 keep each layer's activations in cache
 # (measured: 128 is ~2x faster than 1000 here); a GPU wants large batches.
@@ -49,8 +49,8 @@ class Settings:
     @classmethod
     def on_cpu(cls, params: dict, lr: float, seed: int) -> "Settings":
         """The study's settings from params.yaml (checked) for an LR and seed, on the CPU (benchmarks, tests)."""
-        from stages.lib import params as P
-        sections = {**vars(P.read(params, P.Model)), **vars(P.read(params, P.Train)), "device": "cpu"}
+        sections = {**vars(run_params.read(params, run_params.Model)), **vars(run_params.read(params, run_params.Train)),
+                    "device": "cpu"}
         return cls.of_run(lr, seed, sections)
 
 
@@ -187,7 +187,7 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
             "stopped_by": stopped_by,
             "device": _device_name(settings.device),
             "threads": torch.get_num_threads(),
-            "cpu": _cpu_name(),
+            "cpu": cpu_name(),
             "torch": torch.__version__,
             # the settings the run was made under (params.RECORDED), so that runs made under others can be told apart
             **{f.name: getattr(settings, f.name) for f in fields(settings) if f.name in RECORDED},
@@ -201,17 +201,6 @@ def train(data: dict, settings: Settings, on_epoch=None) -> dict:
 
 def _copy_state(model: nn.Module) -> dict:
     return {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
-    except OSError:
-        pass
-    return f"{platform.machine()} ({os.cpu_count()} cores)"
 
 
 def _device_name(device: str) -> str:

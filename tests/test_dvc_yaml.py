@@ -140,10 +140,9 @@ def test_each_train_stage_dvc_names_writes_the_folder_the_code_reads():
     assert len(train) == len(sweep["lrs"]) * len(sweep["seeds"])
     from stages import train as train_stage
 
-    params = P.check(P.load_params(ROOT / "params.yaml"))
     for stage in train:
         # the run the stage trains when DVC runs it (DVC_STAGE is the stage's name) is the folder DVC caches
-        lr, seed = train_stage.run_to_train(params, [], {"DVC_STAGE": stage.name})
+        lr, seed = train_stage.run_to_train([], {"DVC_STAGE": stage.name})
         assert [str(out) for out in stage.outs] == [str(layout.run_dir(P.run_name(lr, seed)))]
 
 

@@ -14,7 +14,8 @@ TINY = tiny(**{"data.train_size": 200, "data.valid_size": 200, "train.max_epochs
                "sweep.lrs": [0.0001, 0.001, 0.01]})
 RUN_FIELDS = {"lr", "seed", "best_valid_acc", "test_acc", "train_time_s", "epochs", "best_epoch", "sec_per_epoch",
               "stopped_by", "device", "threads", "startup_s", "stage_wall_s", "started_at", "finished_at",
-              "batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision"}
+              "batch_size", "patience", "max_epochs", "double_softmax", "train_size", "valid_size", "precision",
+              "cpu_capability", "onednn_isa", "mkl_isa", "isa_pins"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def test_repro_train_writes_complete_results_the_same_twice(repo):
     set_params(repo, **TINY)
     dvc(repo, "repro", "train@0.001-1")
     run_dir = repo / "data/runs/0.001-1"
-    assert sorted(p.name for p in run_dir.iterdir()) == ["history.csv", "model.pt", "results.json"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["history.csv", "results.json"]  # no weights unless asked
     first = read_json(run_dir / "results.json")
     assert set(first) >= RUN_FIELDS
     assert first["lr"] == 0.001 and first["seed"] == 1 and first["epochs"] <= 3 and first["device"] == "cpu"
@@ -66,13 +67,18 @@ def test_repro_train_writes_complete_results_the_same_twice(repo):
     with open(run_dir / "history.csv") as f:
         history = list(csv.DictReader(f))
     assert len(history) == first["epochs"]
-    assert (run_dir / "model.pt").stat().st_size > 100_000
+    # the instruction sets the math ran with, as PyTorch, oneDNN and MKL name them on this machine
+    assert first["cpu_capability"] in ("AVX2", "AVX512", "DEFAULT") and first["onednn_isa"].startswith("Intel")
+    assert first["mkl_isa"] and first["isa_pins"] == {}
 
-    dvc(repo, "repro", "--force", "--single-item", "train@0.001-1")
+    set_params(repo, **{"train.save_weights": True})  # weights kept only when a setting asks
+    dvc(repo, "repro", "--single-item", "train@0.001-1")
+    assert (run_dir / "model.pt").stat().st_size > 100_000
     second = read_json(run_dir / "results.json")
     timing = ("train_time_s", "sec_per_epoch", "startup_s", "stage_wall_s", "started_at", "finished_at")
     assert {k: v for k, v in first.items() if k not in timing} == {k: v for k, v in second.items() if k not in timing}
 
+    set_params(repo, **{"train.save_weights": False})
     # another training seed: other initial weights and batch order, so another run
     dvc(repo, "repro", "train@0.001-0")
     other_seed = read_json(repo / "data/runs/0.001-0/results.json")

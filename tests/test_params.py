@@ -3,7 +3,7 @@ import io
 import pytest
 from ruamel.yaml import YAML
 
-from stages.lib import params as P
+from stages.lib import params as P, run_params
 from stages.lib.grid import lr_grid
 from tests.committed import committed_params_text
 
@@ -97,7 +97,7 @@ def test_run_name_matches_dvc_matrix_names():
 
 def test_training_seeds_and_split_seed():
     assert P.training_seeds({"sweep": {"seeds": [0, 1, 7]}}) == [0, 1, 7]
-    assert P.split_seed({"data": {"split_seed": 20250302}}) == 20250302
+    assert run_params.split_seed({"data": {"split_seed": 20250302}}) == 20250302
     assert P.seed_value("12", "sweep.seeds") == 12  # as the train stage gets it on its command line
 
 
@@ -109,7 +109,7 @@ def test_bad_training_seeds_name_the_key(seeds):
 
 def test_a_missing_split_seed_is_named():
     with pytest.raises(P.ParamsError, match=r"data\.split_seed"):
-        P.split_seed({"data": {"train_size": 10}})
+        run_params.split_seed({"data": {"train_size": 10}})
 
 
 def test_load_checked_turns_bad_params_into_a_one_line_exit(tmp_path):

@@ -22,35 +22,30 @@ def with_change(key, value):
 
 
 def test_defaults_read_from_params_yaml():
-    settings, threads = stage.read_settings(PARAMS, "1e-05", "3")
+    settings, train = stage.read_settings(PARAMS, 1e-05, 3)
     assert settings.lr == 1e-05 and settings.seed == 3
     assert (settings.batch_size, settings.patience, settings.double_softmax) == (32, 5, False)
-    assert (settings.device, settings.precision, threads) == ("auto", "fp32", 0)
+    assert (settings.device, settings.precision, train.threads, train.save_weights) == ("auto", "fp32", 0, False)
 
 
 @pytest.mark.parametrize("key, value", [
     ("train.device", "tpu"), ("train.precision", "fp8"), ("train.threads", -1), ("train.patience", 0),
-    ("train.batch_size", 0.5), ("model.double_softmax", "yes"), ("train.max_epochs", None)])
+    ("train.batch_size", 0.5), ("model.double_softmax", "yes"), ("train.max_epochs", None),
+    ("train.save_weights", "no")])
 def test_bad_training_params_name_the_key(key, value):
     with pytest.raises(P.ParamsError, match=key.replace(".", r"\.")):
-        stage.read_settings(with_change(key, value), "0.001", "0")
-
-
-@pytest.mark.parametrize("lr, seed", [("-0.001", "0"), ("0", "0"), ("fast", "0"), ("inf", "0"), ("0.001", "-1"),
-                                      ("0.001", "x"), ("0.001", "1.5")])
-def test_bad_learning_rate_or_seed_on_the_command_line(lr, seed):
-    with pytest.raises(P.ParamsError):
-        stage.read_settings(PARAMS, lr, seed)
+        stage.read_settings(with_change(key, value), 0.001, 0)
 
 
 @pytest.mark.parametrize("argv, environ, run", [
     ([], {"DVC_STAGE": "train@1e-05-3"}, (1e-05, 3)),  # as DVC runs it
     ([], {"DVC_STAGE": "train@0.03162-0"}, (0.03162, 0)),
+    ([], {"DVC_STAGE": "train@0.002-7"}, (0.002, 7)),  # any run a design declares: the sweep is not the stage's
     (["0.001-4"], {"DVC_STAGE": "aggregate"}, (0.001, 4)),  # by hand: the argument wins
     (["train@1e-06-1"], {}, (1e-06, 1)),
 ])
-def test_the_run_comes_from_dvc_stage_or_one_argument_and_is_looked_up_in_the_sweep(argv, environ, run):
-    lr, seed = stage.run_to_train(PARAMS, argv, environ)
+def test_the_run_comes_from_dvc_stage_or_one_argument(argv, environ, run):
+    lr, seed = stage.run_to_train(argv, environ)
     assert (lr, seed) == run and type(lr) is float and type(seed) is int
 
 
@@ -58,28 +53,31 @@ def test_the_run_comes_from_dvc_stage_or_one_argument_and_is_looked_up_in_the_sw
     ([], {}, r"no run named: DVC sets DVC_STAGE=train@<lr>-<seed>"),
     ([], {"DVC_STAGE": "train@"}, r"no run named"),
     (["0.001", "3"], {}, r"usage: python -m stages\.train \[<lr>-<seed>\]"),
-    ([], {"DVC_STAGE": "train@0.002-0"}, r"'0\.002-0' is not a run of the sweep in params\.yaml"),
-    (["0.001-5"], {}, r"not a run of the sweep"),  # seed 5 is not in sweep.seeds
-    (["1.0e-05-0"], {}, r"named <lr>-<seed> as DVC spells them, e\.g\. 1e-06-0"),
-    ([], {"DVC_STAGE": "train@0.001-0;touch${IFS}PWNED"}, r"not a run of the sweep"),
+    (["1.0e-05-0"], {}, r"'1\.0e-05-0' is not spelled as DVC names the run: 1e-05-0"),
+    (["0.0010-0"], {}, r"not spelled as DVC names the run: 0\.001-0"),
+    ([], {"DVC_STAGE": "train@0.001-0;touch${IFS}PWNED"}, r"is not a run name <lr>-<seed>"),
+    (["-0.001-0"], {}, r"is not a run name"), (["0-0"], {}, r"with 0 < lr <= 10"), (["fast-0"], {}, r"not a run name"),
+    (["inf-0"], {}, r"with 0 < lr"), (["nan-0"], {}, r"with 0 < lr"), (["11.0-0"], {}, r"with 0 < lr <= 10"),
+    (["0.001--1"], {}, r"not a run name"), (["0.001-x"], {}, r"not a run name"), (["0.001-1.5"], {}, r"not a run name"),
+    (["0.001-99999999999999999999"], {}, r"must be an integer from 0 to 2\*\*63 - 1"),
 ])
-def test_a_run_outside_the_sweep_is_refused_with_one_line(argv, environ, message):
+def test_a_name_that_is_not_a_run_is_refused_with_one_line(argv, environ, message):
     with pytest.raises(P.ParamsError, match=message):
-        stage.run_to_train(PARAMS, argv, environ)
+        stage.run_to_train(argv, environ)
 
 
-def test_the_stage_as_dvc_runs_it_refuses_a_run_outside_the_sweep(tmp_path, monkeypatch):
+def test_the_stage_as_dvc_runs_it_refuses_a_name_that_is_not_a_run(tmp_path, monkeypatch):
     import subprocess
     import sys
 
     from tests.pipeline import REPO_ROOT
 
     done = subprocess.run([sys.executable, "-m", "stages.train"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "DVC_STAGE": "train@0.5-0"})
+                          env={"PATH": "/usr/bin:/bin", "DVC_STAGE": "train@0.5-0`touch PWNED`"})
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        "train: error: '0.5-0' is not a run of the sweep in params.yaml (sweep.lrs x sweep.seeds), named "
-        "<lr>-<seed> as DVC spells them, e.g. 1e-06-0"]
+        "train: error: '0.5-0`touch PWNED`' is not a run name <lr>-<seed> with 0 < lr <= 10 (e.g. 0.001-3 or 1e-06-0)"]
+    assert not (REPO_ROOT / "PWNED").exists()
 
 
 class NotATerminal(io.StringIO):

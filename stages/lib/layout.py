@@ -18,7 +18,7 @@ SPLIT_METRICS_FILE = Path("metrics/split.json")  # class counts per split, for t
 RUNS_DIR = Path("data/runs")
 RESULTS_FILE = "results.json"
 HISTORY_FILE = "history.csv"
-MODEL_FILE = "model.pt"
+MODEL_FILE = "model.pt"  # only where train.save_weights asks: nothing downstream reads it
 # A runner that wants to show each run's epoch names a file in this variable; the train stage rewrites it (JSON:
 # run, epoch) after every epoch. A run restored from DVC's run-cache never starts the stage, so never writes it.
 PROGRESS_ENV = "LR_SWEEP_PROGRESS"
@@ -26,7 +26,7 @@ HISTORY_FIELDS = ("epoch", "train_loss", "valid_acc", "elapsed_s")  # history.cs
 
 
 def run_dir(name: str) -> Path:
-    """name: the run's stage name after the @ (stages.lib.params.run_name), e.g. 0.001-3."""
+    """name: the run's stage name after the @ (stages.lib.run_params.run_name), e.g. 0.001-3."""
     return RUNS_DIR / name
 
 

@@ -21,6 +21,10 @@ from stages.lib.layout import HISTORY_FIELDS, run_files
 
 # Settings every run records (params.RECORDED); runs of one sweep must agree on them (older runs left on disk may not).
 SHARED_SETTINGS = P.RECORDED
+# What each run records of the instruction sets its math ran with (stages/lib/machine.py, math_dispatch; a test keeps
+# the two alike). Runs made with others differ in the last bits, so one sweep must not mix them (a study retrained in
+# parts on two kinds of machine); a run made before runs recorded them has none.
+ARITHMETIC = ("cpu_capability", "onednn_isa", "mkl_isa", "isa_pins")
 
 
 class SweepError(RuntimeError):
@@ -66,6 +70,10 @@ def read_results(lr: float, seed: int) -> dict:
 def load_runs(lrs: list[float], seeds: list[int]) -> list[dict]:
     runs = [read_results(lr, seed) for lr in lrs for seed in seeds]
     check_same_settings(runs)
+    check_same_arithmetic(runs)
+    for run in runs:  # one column of text in runs.csv, as JSON (make verify compares it with this machine's)
+        if "isa_pins" in run:
+            run["isa_pins"] = json.dumps(run["isa_pins"], sort_keys=True)
     return runs
 
 
@@ -76,6 +84,16 @@ def check_same_settings(runs: list[dict]) -> None:
         if len(values) > 1:
             raise SweepError(f"the sweep's runs were made with different {key} ({', '.join(sorted(values))}); "
                              f"rerun them with `dvc repro --force` on the train stages that differ")
+
+
+def check_same_arithmetic(runs: list[dict]) -> None:
+    """A sweep mixes no runs whose math ran with other instruction sets (AVX-512 and AVX2 machines)."""
+    for key in ARITHMETIC:
+        values = {json.dumps(run.get(key), sort_keys=True) for run in runs}
+        if len(values) > 1:
+            raise SweepError(f"the sweep's runs were made on machines whose math differs: {key} "
+                             f"{', '.join(sorted(values))} (`make verify` explains); train the runs that differ again "
+                             f"on one kind of machine (`dvc repro --force --single-item train@<lr>-<seed>`)")
 
 
 def read_history(lr: float, seed: int, epochs: int | None = None) -> pd.DataFrame:

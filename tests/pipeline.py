@@ -92,13 +92,19 @@ def commit(repo: Path, message: str) -> None:
     run(repo, "git", "commit", "-q", "-m", message)
 
 
-def make_repo(dest: Path) -> Path:
-    """A fresh git repo with the project's files as a clone of the working tree would have them."""
+STORE_DIR = "dvc-store"  # the in-repository DVC remote (.dvc/config): the committed study's runs
+
+
+def make_repo(dest: Path, with_store: bool = False) -> Path:
+    """A fresh git repo with the project's files as a clone of the working tree would have them; its store (dvc-store/,
+    the default DVC remote) empty but for its README, unless with_store: a tiny study never reads the committed runs."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO_ROOT, capture_output=True, check=True,
     ).stdout.decode().split("\0")
     for name in filter(None, listed):
+        if not with_store and name.startswith(f"{STORE_DIR}/") and name != f"{STORE_DIR}/README.md":
+            continue
         source = REPO_ROOT / name
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)

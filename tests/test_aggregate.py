@@ -111,3 +111,16 @@ def test_lrs_survive_the_csv_round_trip(workdir):
     table = pd.DataFrame({"lr": [1.2345678e-05, 0.001], "valid_mean": [0.9, 0.98]})
     aggregate.write_csv(workdir / "t.csv", table)
     assert pd.read_csv(workdir / "t.csv")["lr"].tolist() == [1.2345678e-05, 0.001]
+
+
+def test_refuses_runs_whose_math_ran_with_other_instruction_sets(workdir):
+    write_run(0.001, 0, 0.98, cpu_capability="AVX2", onednn_isa="Intel AVX2", isa_pins={})
+    write_run(0.01, 0, 0.97, cpu_capability="AVX512", onednn_isa="Intel AVX-512", isa_pins={})  # another machine
+    with pytest.raises(aggregate.SweepError, match=r"machines whose math differs: cpu_capability \"AVX2\", \"AVX512\""):
+        aggregate.load_runs([0.001, 0.01], [0])
+
+
+def test_the_instruction_sets_checked_are_those_a_run_records():
+    from stages.lib.machine import math_dispatch
+
+    assert tuple(math_dispatch("cpu")) == aggregate.ARITHMETIC

@@ -67,3 +67,33 @@ def test_without_the_split_or_the_committed_tables_it_says_what_to_run(tmp_path,
     (tmp_path / "data/split/tensors.pt").write_bytes(b"")
     with pytest.raises(SystemExit, match=r"metrics/runs\.csv is missing: it is the committed study"):
         verify.main([])
+
+
+HERE = {"cpu_capability": "AVX2", "onednn_isa": "Intel AVX2", "mkl_isa": "Intel(R) Architecture processors",
+        "isa_pins": {}}
+
+
+def recorded_runs(**record):
+    return pd.DataFrame([{"lr": 0.001, "seed": 0, **record}])
+
+
+def test_verify_says_first_whether_identity_is_expected_from_the_runs_record():
+    same = {**HERE, "isa_pins": "{}"}  # runs.csv holds the pins as JSON text
+    expected, said = verify.arithmetic_expectation(recorded_runs(**same), HERE)
+    assert expected is True and said.startswith("identity is expected")
+    other = {**same, "cpu_capability": "AVX512", "onednn_isa": "Intel AVX-512 with AVX512BW, AVX512VL, and AVX512DQ"}
+    expected, said = verify.arithmetic_expectation(recorded_runs(**other), HERE)
+    assert expected is False and said.startswith("identity is NOT expected")
+    assert "cpu_capability AVX512 (here AVX2)" in said and "mkl_isa" not in said
+    pinned = {**same, "isa_pins": '{"ATEN_CPU_CAPABILITY": "avx2"}'}
+    assert verify.arithmetic_expectation(recorded_runs(**pinned), HERE)[0] is False
+    expected, said = verify.arithmetic_expectation(recorded_runs(), HERE)  # a study made before runs recorded it
+    assert expected is None and "unknown" in said
+
+
+def test_this_machines_record_is_what_a_run_made_here_records():
+    import torch
+
+    here = verify.this_machine_arithmetic()  # asked of a fresh process, as the train stage asks once per run
+    assert tuple(here) == verify.ARITHMETIC and here["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert here["onednn_isa"].startswith("Intel") and here["mkl_isa"] and here["isa_pins"] == {}

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stages.lib import atomic, params as P
-from stages.lib.layout import PROGRESS_ENV, run_dir
+from stages.lib.layout import PROGRESS_ENV, SPLIT_DIR, run_dir
 
 LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
 LOCK_FILE = LOG_DIR / "run_study.lock"
@@ -142,12 +142,18 @@ def upstream_stages() -> list[str]:
         return [stage.addressing for stage in ordered]
 
 
-def pending(stages: list[str]) -> list[str]:
-    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run).
+# What `dvc status` says of a run pulled from the store in a clone that has not made the split yet: the split (14 MB,
+# from MNIST) is not in the store, and `dvc repro` would make the same bytes again, so the run is up to date.
+SPLIT_NOT_MADE = [{"changed deps": {str(SPLIT_DIR): "deleted"}}]
+
+
+def pending(stages: list[str], split_made: bool = True) -> list[str]:
+    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run); split_made=False:
+    not those whose only change is the split this clone has not made yet.
     One status of the whole project: with the 230 train stages named as targets DVC takes minutes (5 min 30 s on
     2 cores before the first stage started), without them seconds."""
     changed = json.loads(dvc("status", "--json").stdout or "{}") if stages else {}
-    return [name for name in stages if name in changed]
+    return [name for name in stages if name in changed and (split_made or changed[name] != SPLIT_NOT_MADE)]
 
 
 def default_remote() -> str | None:
@@ -520,6 +526,18 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
                   file=sys.stderr)
             return
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
+    if not shard and remote:
+        # everything the remote holds (the committed study's runs: the project's own store), MNIST and the split
+        # aside where it does not hold them; a damaged file is reported by DVC and its run is trained again below
+        print(f"run_study: dvc pull --allow-missing (the runs DVC remote {remote!r} holds) ...", file=sys.stderr,
+              flush=True)
+        dvc("pull", "--allow-missing", capture=False, check=False)
+    if not shard and not pending(stages, split_made=False):
+        # nothing to train: the final stages alone, without MNIST or the split (no network needed)
+        print(f"run_study: all {len(stages)} train stages up to date; the stages after them ...", file=sys.stderr,
+              flush=True)
+        dvc("repro", "--allow-missing", capture=False)
+        return
     upstream = upstream_stages()
     print(f"run_study: upstream stages ({', '.join(upstream)}){f', pulling from DVC remote {remote!r}' if remote else ''}"
           " ...", file=sys.stderr, flush=True)

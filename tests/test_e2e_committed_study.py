@@ -38,7 +38,7 @@ def test_every_stage_is_recorded_with_the_code_and_params_it_has_now(tmp_path):
         for change in changes:
             for kind, entries in change.items() if isinstance(change, dict) else [("changed", change)]:
                 for path, what in entries.items() if isinstance(entries, dict) else [(entries, "")]:
-                    if kind in ("changed outs", "changed deps") and what in MISSING and made_by_a_stage(path, outs):
+                    if kind in ("changed outs", "changed deps") and str(what) in MISSING and made_by_a_stage(path, outs):
                         continue
                     stale.setdefault(stage, []).append(f"{kind}: {path} {what}")
     if RETRAIN_IN_PROGRESS:

@@ -219,3 +219,17 @@ def test_upstream_stages_come_from_dvcs_graph_in_the_order_they_run(tmp_path, mo
     assert run_study.upstream_stages() == ["fetch", "clean", "augment"]
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
     assert run_study.upstream_stages() == ["download", "split"]
+
+
+@pytest.mark.parametrize("changes, missing_only", [
+    ([{"changed outs": {"data/runs/0.001-0": "not in cache"}}], True),  # a clone before `dvc pull`
+    ([{"changed deps": {"data/split": "deleted"}}, {"changed outs": {"data/runs/0.001-0": "deleted"}}], True),
+    ([{"changed deps": {"data/split": "deleted"}}], True),  # pulled; the split not made here (not in the store)
+    ([{"changed deps": {"data/split": "modified"}}], False),  # another split: the run must be trained again
+    ([{"changed deps": {"stages/lib/training.py": "modified"}}], False),
+    ([{"changed params": {"params.yaml": {"train.patience": "modified"}}}], False),
+    ([{"changed outs": {"data/runs/0.001-0": "modified"}}], False),  # edited by hand: DVC's run-cache decides
+    (["changed command"], False), (["always changed"], False),
+])
+def test_a_stage_whose_results_are_only_missing_here_is_restored_never_computed(changes, missing_only):
+    assert run_study.only_missing(changes) is missing_only

@@ -142,18 +142,72 @@ def upstream_stages() -> list[str]:
         return [stage.addressing for stage in ordered]
 
 
-# What `dvc status` says of a run pulled from the store in a clone that has not made the split yet: the split (14 MB,
-# from MNIST) is not in the store, and `dvc repro` would make the same bytes again, so the run is up to date.
-SPLIT_NOT_MADE = [{"changed deps": {str(SPLIT_DIR): "deleted"}}]
-
-
-def pending(stages: list[str], split_made: bool = True) -> list[str]:
-    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run); split_made=False:
-    not those whose only change is the split this clone has not made yet.
+def pending(stages: list[str]) -> list[str]:
+    """The stages `dvc status` reports as changed or missing (run-cache hits are restored when run).
     One status of the whole project: with the 230 train stages named as targets DVC takes minutes (5 min 30 s on
     2 cores before the first stage started), without them seconds."""
     changed = json.loads(dvc("status", "--json").stdout or "{}") if stages else {}
-    return [name for name in stages if name in changed and (split_made or changed[name] != SPLIT_NOT_MADE)]
+    return [name for name in stages if name in changed]
+
+
+# What `dvc status` says of a stage whose results are only missing here, not out of date: its outputs not restored
+# yet, and the split it reads not made yet (14 MB from MNIST: not in the project's store; `dvc repro` would make the
+# same bytes again). Such a stage needs a pull, never a run.
+MISSING_HERE = {"deleted", "not in cache"}
+SPLIT_NOT_MADE = [{"changed deps": {str(SPLIT_DIR): "deleted"}}]  # a stage restored, in a clone without the split
+
+
+def only_missing(changes: list) -> bool:
+    for change in changes:
+        if not isinstance(change, dict):  # "changed command", "always changed": a real change
+            return False
+        for kind, entries in change.items():
+            if not isinstance(entries, dict):
+                return False
+            if kind == "changed outs" and set(entries.values()) <= MISSING_HERE:
+                continue
+            if kind == "changed deps" and entries == {str(SPLIT_DIR): "deleted"}:
+                continue
+            return False
+    return True
+
+
+def to_compute(stages: list[str]) -> list[str]:
+    """The stages that have a change besides results that are only missing here (only_missing): work for a machine."""
+    changed = json.loads(dvc("status", "--json").stdout or "{}") if stages else {}
+    return [name for name in stages if name in changed and not only_missing(changed[name])]
+
+
+def split_readers() -> list[str]:
+    """The stages that read an upstream stage's output (every train stage, the LR range test), asked of DVC's graph."""
+    from dvc.repo import Repo
+
+    upstream = set(upstream_stages())
+    with Repo() as repo:
+        graph = repo.index.graph  # an edge goes from a stage to a stage it depends on
+        return [stage.addressing for stage in graph if stage.addressing not in upstream
+                and any(dep.addressing in upstream for dep in graph.successors(stage))]
+
+
+def restore_only(remote: str, stages: list[str]) -> bool:
+    """Where nothing that reads MNIST or the split has to be computed (only restored: the committed study in the
+    project's own store), pull what the remote holds and say whether every such stage is then up to date: the stages
+    after them can run with no MNIST and no network. A damaged file in the store is reported by DVC and not
+    restored: its run is then trained again by the usual way."""
+    readers = split_readers()
+    if to_compute(readers):
+        return False
+    print(f"run_study: nothing to train, only to restore: dvc pull --allow-missing (DVC remote {remote!r}) ...",
+          file=sys.stderr, flush=True)
+    before = json.loads(dvc("status", "--json").stdout or "{}")
+    missing = [name for name in stages if before.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE]
+    dvc("pull", "--allow-missing", capture=False, check=False)
+    changed = json.loads(dvc("status", "--json").stdout or "{}")
+    if any(changed.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE for name in readers):  # not all restored
+        return False
+    print(f"run_study: {len(stages)} train stages up to date: {len(missing)} restored from the DVC remote or the "
+          f"run-cache, 0 trained here; the stages after them ...", file=sys.stderr, flush=True)
+    return True
 
 
 def default_remote() -> str | None:
@@ -526,17 +580,8 @@ def study(args, shard, envs: list[dict], workers: int) -> None:
                   file=sys.stderr)
             return
     pull = ["--pull"] if remote else []  # restore what other machines pushed instead of training it
-    if not shard and remote:
-        # everything the remote holds (the committed study's runs: the project's own store), MNIST and the split
-        # aside where it does not hold them; a damaged file is reported by DVC and its run is trained again below
-        print(f"run_study: dvc pull --allow-missing (the runs DVC remote {remote!r} holds) ...", file=sys.stderr,
-              flush=True)
-        dvc("pull", "--allow-missing", capture=False, check=False)
-    if not shard and not pending(stages, split_made=False):
-        # nothing to train: the final stages alone, without MNIST or the split (no network needed)
-        print(f"run_study: all {len(stages)} train stages up to date; the stages after them ...", file=sys.stderr,
-              flush=True)
-        dvc("repro", "--allow-missing", capture=False)
+    if not shard and remote and restore_only(remote, stages):
+        dvc("repro", "--allow-missing", capture=False)  # the stages after the runs; MNIST and the split not needed
         return
     upstream = upstream_stages()
     print(f"run_study: upstream stages ({', '.join(upstream)}){f', pulling from DVC remote {remote!r}' if remote else ''}"

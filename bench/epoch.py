@@ -134,7 +134,7 @@ print(time.time())
 from stages.train import read_settings, load_tensors, P
 from stages.lib.optim import AdamW
 from stages.lib.training import build_model, loss_fn
-settings, _ = P.load_checked("bench", lambda p: read_settings(p, "0.001", "0"))
+settings, _ = P.load_checked("bench", lambda p: read_settings(p, 0.001, 0), sections=(P.Model, P.Train))
 data = load_tensors()
 model = build_model(settings.seed, "cpu")
 opt = AdamW(model.parameters(), lr=settings.lr)

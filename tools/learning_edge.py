@@ -56,7 +56,7 @@ def run_until_learning(lr: float, seed: int, cap: int, chance_level: float) -> t
     from stages.lib.data import load_tensors
     from stages.lib.training import resolve_device, train
 
-    settings, _ = read_settings(P.load_params(), str(lr), str(seed))
+    settings, _ = read_settings(P.load_params(), lr, seed)
     settings = dataclasses.replace(settings, patience=cap, max_epochs=cap,
                                    device=resolve_device(settings.device))
     epochs: list[dict] = []

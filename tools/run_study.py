@@ -158,6 +158,7 @@ SPLIT_NOT_MADE = [{"changed deps": {str(SPLIT_DIR): "deleted"}}]  # a stage rest
 
 
 def only_missing(changes: list) -> bool:
+    """A stage's `dvc status` changes say only that its results are missing here (MISSING_HERE, the split not made)."""
     for change in changes:
         if not isinstance(change, dict):  # "changed command", "always changed": a real change
             return False
@@ -172,10 +173,9 @@ def only_missing(changes: list) -> bool:
     return True
 
 
-def to_compute(stages: list[str]) -> list[str]:
-    """The stages that have a change besides results that are only missing here (only_missing): work for a machine."""
-    changed = json.loads(dvc("status", "--json").stdout or "{}") if stages else {}
-    return [name for name in stages if name in changed and not only_missing(changed[name])]
+def status() -> dict:
+    """`dvc status` of the whole project: {stage: its changes}, up-to-date stages left out."""
+    return json.loads(dvc("status", "--json").stdout or "{}")
 
 
 def split_readers() -> list[str]:
@@ -194,16 +194,15 @@ def restore_only(remote: str, stages: list[str]) -> bool:
     project's own store), pull what the remote holds and say whether every such stage is then up to date: the stages
     after them can run with no MNIST and no network. A damaged file in the store is reported by DVC and not
     restored: its run is then trained again by the usual way."""
-    readers = split_readers()
-    if to_compute(readers):
+    readers, before = split_readers(), status()
+    if any(name in before and not only_missing(before[name]) for name in readers):  # something to compute
         return False
     print(f"run_study: nothing to train, only to restore: dvc pull --allow-missing (DVC remote {remote!r}) ...",
           file=sys.stderr, flush=True)
-    before = json.loads(dvc("status", "--json").stdout or "{}")
     missing = [name for name in stages if before.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE]
     dvc("pull", "--allow-missing", capture=False, check=False)
-    changed = json.loads(dvc("status", "--json").stdout or "{}")
-    if any(changed.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE for name in readers):  # not all restored
+    after = status()
+    if any(after.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE for name in readers):  # not all restored
         return False
     print(f"run_study: {len(stages)} train stages up to date: {len(missing)} restored from the DVC remote or the "
           f"run-cache, 0 trained here; the stages after them ...", file=sys.stderr, flush=True)

@@ -98,7 +98,9 @@ def test_params_survive_dvc_exp_run_rewriting_params_yaml(repo):
 
 def test_a_value_meant_for_a_shell_never_reaches_one_under_plain_dvc_repro(repo):
     """DVC pastes `${...}` values into the command a shell runs; the train command holds none (DVC_STAGE names
-    the run), so a seed written to run a command is only a bad value, refused by the stage."""
+    the run), so a seed written to run a command is only a bad run name, refused by the stage (which reads its run
+    from its name alone, not from the sweep: `make run` names the bad seed itself, before any dvc command)."""
+    dvc(repo, "repro", "split")  # up to date, so that the train stage is the first to see the seeds (split refuses them too)
     params = (repo / "params.yaml").read_text()
     try:
         set_params(repo, **{"sweep.lrs": [0.001], "sweep.seeds": ["0;touch${IFS}PWNED", "1`touch PWNED2`"]})
@@ -107,4 +109,5 @@ def test_a_value_meant_for_a_shell_never_reaches_one_under_plain_dvc_repro(repo)
         (repo / "params.yaml").write_text(params)
     assert result.returncode != 0
     assert not (repo / "PWNED").exists() and not (repo / "PWNED2").exists()
-    assert "train: error: params.yaml: sweep.seeds must hold integers without quotes" in result.stdout + result.stderr
+    said = result.stdout + result.stderr
+    assert "train: error: '0.001-0;touch${IFS}PWNED' is not a run name <lr>-<seed>" in said, said

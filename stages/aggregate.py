@@ -18,13 +18,10 @@ from stages.lib import analysis, atomic, params as P
 from stages.lib.cli import clear_errors
 from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SWEEP_JSON, SWEEP_CSV
 from stages.lib.layout import HISTORY_FIELDS, run_files
+from stages.lib.sweep_facts import ARITHMETIC
 
 # Settings every run records (params.RECORDED); runs of one sweep must agree on them (older runs left on disk may not).
 SHARED_SETTINGS = P.RECORDED
-# What each run records of the instruction sets its math ran with (stages/lib/machine.py, math_dispatch; a test keeps
-# the two alike). Runs made with others differ in the last bits, so one sweep must not mix them (a study retrained in
-# parts on two kinds of machine); a run made before runs recorded them has none.
-ARITHMETIC = ("cpu_capability", "onednn_isa", "mkl_isa", "isa_pins")
 
 
 class SweepError(RuntimeError):
@@ -87,7 +84,8 @@ def check_same_settings(runs: list[dict]) -> None:
 
 
 def check_same_arithmetic(runs: list[dict]) -> None:
-    """A sweep mixes no runs whose math ran with other instruction sets (AVX-512 and AVX2 machines)."""
+    """A sweep mixes no runs whose math ran with other instruction sets (AVX-512 and AVX2 machines: a study retrained
+    in parts on two kinds of machine); a run made before runs recorded them has none."""
     for key in ARITHMETIC:
         values = {json.dumps(run.get(key), sort_keys=True) for run in runs}
         if len(values) > 1:

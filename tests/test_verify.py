@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import pytest
 
+from stages.lib.sweep_facts import ARITHMETIC
 from tools import verify
 
 
@@ -95,5 +96,5 @@ def test_this_machines_record_is_what_a_run_made_here_records():
     import torch
 
     here = verify.this_machine_arithmetic()  # asked of a fresh process, as the train stage asks once per run
-    assert tuple(here) == verify.ARITHMETIC and here["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert tuple(here) == ARITHMETIC and here["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert here["onednn_isa"].startswith("Intel") and here["mkl_isa"] and here["isa_pins"] == {}

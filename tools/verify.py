@@ -38,13 +38,12 @@ from stages.lib.experiment_paths import VERIFIED_RESULTS, VERIFY_JSON
 from stages.lib.layout import HISTORY_FILE, RESULTS_FILE, SPLIT_DIR, TENSORS_FILE, run_dir
 from stages.lib.machine import cpu_name
 from stages.lib.paths import CURVES_CSV, RUNS_CSV
+from stages.lib.sweep_facts import ARITHMETIC
 from tools.run_study import MAX_JOBS, usable_cpus
 
 # What a run computes (timings and the machine are recorded, not computed): its results (VERIFIED_RESULTS), and
 # every epoch's
 CURVE_COLUMNS = ("train_loss", "valid_acc")
-# What each run records of the instruction sets its math ran with (stages/lib/machine.py, math_dispatch).
-ARITHMETIC = ("cpu_capability", "onednn_isa", "mkl_isa", "isa_pins")
 CODE_ROOT = Path(__file__).resolve().parents[1]  # where the stages package is, whatever the working folder
 WHY_RUNS_DIFFER = (
     "A run is a long chain of floating-point sums: another CPU (other vector instructions), another build of "
@@ -166,7 +165,7 @@ def arithmetic_expectation(sample: pd.DataFrame, here: dict) -> tuple[bool | Non
         return None, ("the committed runs do not record the instruction sets their math ran with (made before runs "
                       "recorded them): whether they can match here is unknown")
     recorded = {key: sorted({str(value) for value in sample[key]}) for key in ARITHMETIC}
-    here_text = {key: str(json.dumps(here[key], sort_keys=True) if key == "isa_pins" else here[key]) for key in ARITHMETIC}
+    here_text = {key: json.dumps(here[key], sort_keys=True) if key == "isa_pins" else str(here[key]) for key in ARITHMETIC}
     differ = [f"{key} {', '.join(recorded[key])} (here {here_text[key]})" for key in ARITHMETIC
               if recorded[key] != [here_text[key]]]
     if differ:

@@ -4,6 +4,9 @@ rounded for the tables and JSON files. Measured time is reported here, never use
 import pandas as pd
 
 DIGITS = 6  # statistics are rounded to this many decimals in the tables (LRs are written exactly)
+# What each run records of the instruction sets its math ran with (stages/lib/machine.py, math_dispatch; a test keeps
+# the two alike): runs made with others differ in the last bits from the first epochs.
+ARITHMETIC = ("cpu_capability", "onednn_isa", "mkl_isa", "isa_pins")
 
 
 def sweep_facts(runs: pd.DataFrame, lrs: pd.DataFrame, tolerance: float, confidence: float) -> dict:

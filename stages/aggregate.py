@@ -76,22 +76,29 @@ def load_runs(lrs: list[float], seeds: list[int]) -> list[dict]:
 
 def check_same_settings(runs: list[dict]) -> None:
     """A sweep mixes no runs made under other settings (e.g. left over from another experiment)."""
-    for key in SHARED_SETTINGS:
-        values = {json.dumps(run.get(key)) for run in runs}
-        if len(values) > 1:
-            raise SweepError(f"the sweep's runs were made with different {key} ({', '.join(sorted(values))}); "
-                             f"rerun them with `dvc repro --force` on the train stages that differ")
+    key, values = first_disagreement(runs, SHARED_SETTINGS)
+    if key:
+        raise SweepError(f"the sweep's runs were made with different {key} ({values}); "
+                         f"rerun them with `dvc repro --force` on the train stages that differ")
 
 
 def check_same_arithmetic(runs: list[dict]) -> None:
     """A sweep mixes no runs whose math ran with other instruction sets (AVX-512 and AVX2 machines: a study retrained
     in parts on two kinds of machine); a run made before runs recorded them has none."""
-    for key in ARITHMETIC:
+    key, values = first_disagreement(runs, ARITHMETIC)
+    if key:
+        raise SweepError(f"the sweep's runs were made on machines whose math differs: {key} {values} (`make verify` "
+                         f"explains); train the runs that differ again on one kind of machine "
+                         f"(`dvc repro --force --single-item train@<lr>-<seed>`)")
+
+
+def first_disagreement(runs: list[dict], keys: tuple) -> tuple[str | None, str]:
+    """The first of keys on which the runs differ, with their values (as JSON, sorted), or (None, "")."""
+    for key in keys:
         values = {json.dumps(run.get(key), sort_keys=True) for run in runs}
         if len(values) > 1:
-            raise SweepError(f"the sweep's runs were made on machines whose math differs: {key} "
-                             f"{', '.join(sorted(values))} (`make verify` explains); train the runs that differ again "
-                             f"on one kind of machine (`dvc repro --force --single-item train@<lr>-<seed>`)")
+            return key, ", ".join(sorted(values))
+    return None, ""
 
 
 def read_history(lr: float, seed: int, epochs: int | None = None) -> pd.DataFrame:

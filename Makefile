@@ -88,12 +88,16 @@ learning-edge: setup
 experiments: setup
 	$(PYTHON) -m tools.experiments $(NAMES) --jobs $(JOBS)
 
-# the tests run README's SSH and S3 remote examples: DVC's back-ends for them are part of the test environment
+# the tests run README's SSH and S3 remote examples: DVC's back-ends for them are part of the test environment.
+# TEST_WORKERS pytest processes (pytest-xdist) take whole modules, longest first (tests/conftest.py): the end-to-end
+# tests mostly wait on process start-up and DVC's bookkeeping, so two share 2 cores well. The slowest tests are listed
+# at the end, for docs/test-durations.md.
+TEST_WORKERS ?= 2
 test: REMOTES := ssh,s3
 test: setup
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
-# The quick tests only (no end-to-end DVC runs): minutes, where `make test` takes over an hour on 2 cores.
+# The quick tests only (no end-to-end DVC runs): about 2 minutes.
 test-fast: setup
 	$(PYTHON) -m pytest -m "not e2e"
 

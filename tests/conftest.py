@@ -7,18 +7,42 @@ Quick tests: `make test-fast` (`pytest -m "not e2e"`); everything: `make test`. 
 with their durations.
 """
 
+from pathlib import Path
+
 import pytest
 
 from tests.committed import committed_params
+from tests.pipeline import make_tiny_study
 
 # Modules that run real DVC commands in temporary git repos (each trains a tiny study, or draws committed results).
 E2E_MODULES = ("test_e2e_", "test_plots_page", "test_readme_views")
 
 
+# The longest modules first, in this order, then the rest as collected: `make test` hands whole modules to two pytest
+# workers (pytest-xdist, --dist loadfile) in this order, so that neither is left with a long module at the end. The
+# second is one that does not need the tiny study, which the first worker makes meanwhile.
+LONGEST_FIRST = ("test_e2e_parallel", "test_e2e_slurm", "test_e2e_sweep", "test_e2e_store", "test_e2e_ablation",
+                 "test_e2e_ssh_remote")
+
+
+def module_name(item) -> str:
+    return item.module.__name__.split(".")[-1]
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if item.module.__name__.split(".")[-1].startswith(E2E_MODULES):
+        if module_name(item).startswith(E2E_MODULES):
             item.add_marker(pytest.mark.e2e)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(module_name(item), len(rank)))  # stable: the rest keep their order
+
+
+@pytest.fixture(scope="session")
+def tiny_study(tmp_path_factory, worker_id) -> Path:
+    """The tiny study (tests/pipeline.py's TINY) made whole once per test run, for all pytest workers: read it, or
+    copy_study() it to change it."""
+    base = tmp_path_factory.getbasetemp()
+    return make_tiny_study(base if worker_id == "master" else base.parent)  # the parent: shared by the workers
 
 
 @pytest.fixture

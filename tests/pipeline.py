@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from filelock import FileLock
 
 from stages.lib.params import load_params
 
@@ -66,10 +67,12 @@ def run_study(repo: Path, *args: str, check: bool = True) -> subprocess.Complete
 
 
 def mnist_files() -> Path:
-    """The four verified MNIST files, downloaded on first use (the download stage's own code)."""
+    """The four verified MNIST files, downloaded on first use (the download stage's own code); the lock keeps a
+    second pytest worker (pytest-xdist) from replacing the folder while the first copies from it."""
     from stages.download import download_mnist
 
-    download_mnist(MNIST_CACHE, manual=MNIST_CACHE.parent / "no-manual-folder")  # keeps verified files
+    with FileLock(f"{MNIST_CACHE}.lock"):
+        download_mnist(MNIST_CACHE, manual=MNIST_CACHE.parent / "no-manual-folder")  # keeps verified files
     return MNIST_CACHE
 
 
@@ -113,6 +116,34 @@ def make_repo(dest: Path, with_store: bool = False) -> Path:
     run(dest, "git", "add", "-A")
     run(dest, "git", "commit", "-q", "-m", "copy of lr-sweep for a test")
     place_mnist(dest)  # after the commit: data/manual/ is ignored by git, as a user's files there would be
+    return dest
+
+
+STUDY_MADE = ".tiny-study-made"  # written last, in the folder that becomes the study: a study without it is not whole
+
+
+def make_tiny_study(shared: Path) -> Path:
+    """The tiny study made whole once per test run, under `shared` (a folder every pytest worker sees): the project
+    with TINY committed and every stage run by `dvc repro` with one thread, so that its numbers are those any other way
+    of running the same study must give. The first worker to ask makes it; the others wait on the lock and find it.
+    Read it, or copy_study() it to change it: it is never changed in place."""
+    study = shared / "tiny-study"
+    with FileLock(f"{study}.lock"):
+        if not (study / STUDY_MADE).exists():
+            shutil.rmtree(study, ignore_errors=True)  # what a worker stopped half-way left
+            study.mkdir(parents=True)
+            make_repo(study)
+            set_params(study, **TINY)
+            commit(study, "the tiny study")
+            made = dvc(study, "repro", extra_env=ONE_THREAD)
+            (study / STUDY_MADE).write_text(made.stdout)  # what ran: a test may check that every stage did
+    return study
+
+
+def copy_study(study: Path, dest: Path) -> Path:
+    """A copy of a made study that a test may change: its git history, DVC cache and run-cache, and every output, so
+    that DVC finds everything up to date and nothing is trained again."""
+    shutil.copytree(study, dest, symlinks=True, ignore=shutil.ignore_patterns(STUDY_MADE))
     return dest
 
 

@@ -10,22 +10,18 @@ import shutil
 
 import pytest
 
-from tests.pipeline import STORE_DIR, clone, commit, dvc, make_repo, run_study, set_params, tiny
+from tests.pipeline import STORE_DIR, TINY, clone, commit, copy_study, dvc, run_study
 
 pytestmark = pytest.mark.e2e
 
-RUNS = ("0.001-0", "0.001-1", "0.01-0", "0.01-1")
-STUDY = tiny(**{"sweep.lrs": [0.001, 0.01], "sweep.seeds": [0, 1], "train.max_epochs": 3})
+RUNS = tuple(f"{lr:g}-{seed}" for lr in TINY["sweep.lrs"] for seed in TINY["sweep.seeds"])
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory):
-    """A tiny study made whole (`make run`), its runs pushed to its own store with their run-cache entries, and
-    committed, store included: what the project ships."""
-    repo = make_repo(tmp_path_factory.mktemp("origin") / "lr-sweep")
-    set_params(repo, **STUDY)
-    commit(repo, "a tiny study")
-    run_study(repo, "--jobs", "2")
+def origin(tiny_study, tmp_path_factory):
+    """The tiny study made whole, its runs pushed to its own store with their run-cache entries, and committed, store
+    included: what the project ships."""
+    repo = copy_study(tiny_study, tmp_path_factory.mktemp("origin") / "lr-sweep")
     dvc(repo, "push", "--run-cache", *(f"train@{run}" for run in RUNS))
     commit(repo, "the tiny study's runs, in the store")
     return repo
@@ -76,7 +72,7 @@ def test_a_clone_pulls_every_run_offline_and_has_nothing_to_train(origin, tmp_pa
     # `make run`: pulls, finds every run up to date, and runs nothing that needs MNIST
     shutil.rmtree(repo / "data/manual")
     made = run_study(repo, "--jobs", "2")
-    assert "4 train stages up to date: 0 restored from the DVC remote or the run-cache, 0 trained here" in made.stderr
+    assert f"{len(RUNS)} train stages up to date: 0 restored from the DVC remote or the run-cache, 0 trained here" in made.stderr
     status = json.loads(dvc(repo, "status", "--json").stdout)
     upstream = ("download", "split")  # MNIST and the split: not in the store, and not needed to re-decide
     assert {stage: change for stage, change in status.items() if stage not in upstream and change != SPLIT_NOT_MADE} == {}

@@ -7,15 +7,17 @@ import shlex
 import pytest
 
 from stages.lib.paths import FIGURE_NAMES
-from tests.pipeline import REPO_ROOT, dvc, make_repo, read_csv, run, set_params, tiny
+from tests.pipeline import REPO_ROOT, STUDY_MADE, copy_study, dvc, read_csv, run, set_params
 
-
-TINY = tiny()
 TRAIN_STAGES = ["train@1e-06-0", "train@1e-06-1", "train@0.001-0", "train@0.001-1", "train@0.01-0", "train@0.01-1"]
 
 
 def stages_run(result) -> list[str]:
-    return re.findall(r"Running stage '([^']+)'", result.stdout)
+    return stages_run_in(result.stdout)
+
+
+def stages_run_in(output: str) -> list[str]:
+    return re.findall(r"Running stage '([^']+)'", output)
 
 
 def stages_restored(result) -> list[str]:
@@ -23,13 +25,12 @@ def stages_restored(result) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("lr-sweep"))
-    set_params(repo, **TINY)
-    first = dvc(repo, "repro")
-    assert {"download", "split", *TRAIN_STAGES, "aggregate", "conclude", "answer", "lr_find", "score_lr_find", "plot", "report"} <= set(
-        stages_run(first))
-    return repo
+def repo(tiny_study, tmp_path_factory):
+    """The tiny study (made once per test run by `dvc repro`), copied: these tests change it."""
+    first = (tiny_study / STUDY_MADE).read_text()  # what its `dvc repro` printed
+    assert {"download", "split", *TRAIN_STAGES, "aggregate", "conclude", "answer", "lr_find", "score_lr_find", "plot",
+            "report"} <= set(stages_run_in(first))
+    return copy_study(tiny_study, tmp_path_factory.mktemp("lr-sweep") / "study")
 
 
 def test_one_train_stage_per_lr_and_seed(repo):

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from stages.lib import analysis, params as P
+from stages.lib import earlier_answer, params as P
 
 
 def load(path: str) -> pd.DataFrame:
@@ -29,11 +29,10 @@ def per_lr(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def conclusions(runs: pd.DataFrame, params: dict) -> dict:
-    """The sweep's conclusions from its runs alone (no learning curves, so no time to target)."""
-    chance = P.fraction(params, "analysis.chance_level")
-    table = analysis.runs_table(runs.to_dict("records"), chance)
-    no_curves = pd.DataFrame(columns=["lr", "seed", "epoch", "valid_acc"])
-    return analysis.analyze(table, no_curves, P.fraction(params, "analysis.tolerance"), chance)[2]
+    """The sweep's picks by the rules one run per LR allows (stages/lib/earlier_answer.py), on its mean accuracy and
+    median epochs per LR: a quick side-by-side of two sweeps, not the study's conclusions (no interval, no test)."""
+    return earlier_answer.single_seed_answer(per_lr(runs), P.fraction(params, "analysis.tolerance"),
+                                             P.fraction(params, "analysis.chance_level"))
 
 
 def plot(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], path: str) -> None:
@@ -72,7 +71,7 @@ def main() -> None:
     params = P.load_params()
     for name, runs in (("A", runs_a), ("B", runs_b)):
         s = conclusions(runs, params)
-        if not s["anything_learned"]:
+        if s["best_range"] is None:
             print(f"{name}: no LR learned")
             continue
         print(f"{name}: best LR {s['best']['lr']:g} ({s['best']['valid_mean']:.4f}), range "

@@ -1,12 +1,10 @@
-"""Stage aggregate: the sweep's tables across seeds, and its facts as a whole (runs, cost, machine).
+"""Stage aggregate: the sweep's tables, and its facts as a whole (runs, stops, cost, machine). It decides nothing.
 
-Reads exactly the runs that sweep.lrs x sweep.seeds name (runs of removed LRs or seeds left on disk
-are ignored) and writes, for git: metrics/runs.csv (one row per LR and seed), metrics/sweep.csv (one
-row per LR: mean, spread and 95 % interval over seeds, costs), metrics/learning_curves.csv (one row per
-run and epoch), metrics/sweep.json (runs, stops, cost, machine, and the point-estimate picks the per-LR files'
-roles name; the conclusions, with their intervals and stability, are the conclude stage's metrics/summary.json)
-and metrics/per_lr/ (one small file per LR, so
-that `dvc metrics show metrics/per_lr` prints a row per LR).
+Reads exactly the runs that sweep.lrs x sweep.seeds name (runs of removed LRs or seeds left on disk are ignored),
+checks that they were made alike, and writes, for git: metrics/runs.csv (one row per LR and seed), metrics/sweep.csv
+(one row per LR: its seeds' mean and spread, epochs and costs), metrics/learning_curves.csv (one row per run and
+epoch) and metrics/sweep.json (runs, stops, cost, machine). It reads no `analysis` setting: every choice is the
+conclude stage's, so a change of analysis settings never runs this stage again.
 """
 
 import json
@@ -14,11 +12,11 @@ import sys
 
 import pandas as pd
 
-from stages.lib import analysis, atomic, params as P
+from stages.lib import atomic, params as P, tables
 from stages.lib.cli import clear_errors
-from stages.lib.paths import CURVES_CSV, PER_LR_DIR, RUNS_CSV, SWEEP_JSON, SWEEP_CSV
+from stages.lib.paths import CURVES_CSV, RUNS_CSV, SWEEP_JSON, SWEEP_CSV
 from stages.lib.layout import HISTORY_FIELDS, run_files
-from stages.lib.sweep_facts import ARITHMETIC
+from stages.lib.sweep_facts import ARITHMETIC, cost_facts, distinct, rounded, sweep_facts
 
 # Settings every run records (params.RECORDED); runs of one sweep must agree on them (older runs left on disk may not).
 SHARED_SETTINGS = P.RECORDED
@@ -126,39 +124,9 @@ def load_curves(lrs: list[float], seeds: list[int], epochs: dict | None = None) 
             history = read_history(lr, seed, (epochs or {}).get((lr, seed)))
             history.insert(0, "lr", lr)
             history.insert(1, "seed", seed)
-            history.insert(2, "log10_lr", analysis.log10_lr(lr))
+            history.insert(2, "log10_lr", tables.log10_lr(lr))
             curves.append(history)
     return pd.concat(curves, ignore_index=True).sort_values(["lr", "seed", "epoch"], ignore_index=True)
-
-
-def per_lr_metrics(lrs: pd.DataFrame, summary: dict) -> dict[str, dict]:
-    """{file name: metrics} per LR: mean validation accuracy and its interval (ci_low, ci_high), mean test
-    accuracy, seeds that learned, median epochs, cost and measured seconds, and the conclusions that name it.
-    The number in front of the LR keeps `dvc metrics show metrics/per_lr` rows in LR order."""
-    width = max(2, len(str(len(lrs))))
-    metrics = {}
-    for i, row in enumerate(lrs.itertuples(), start=1):
-        role = analysis.picks(row.lr, summary) or (["best range"] if row.in_best_range else [])
-        role += ["no learning"] if row.learned_fraction == 0 else ["partial learning"] if row.learned_fraction < 1 else []
-        metrics[f"{i:0{width}d}_{P.lr_name(row.lr)}.json"] = {
-            # the LR is in the file name (a number here would show rounded to 5 decimals: 1e-06 as 0.0)
-            "valid": row.valid_mean, "ci_low": _or_none(row.valid_ci_low), "ci_high": _or_none(row.valid_ci_high),
-            "test": row.test_mean, "learned": analysis.learned_seeds(row),
-            "epochs": row.epochs_median, "cost_s": round(row.cost_median_s, 1),
-            "time_s": round(row.train_time_median_s, 1), "role": ", ".join(role) or "-",
-        }
-    return metrics
-
-
-def _or_none(value):
-    """JSON has no NaN: an interval from one seed is null."""
-    return None if pd.isna(value) else value
-
-
-def write_per_lr(metrics: dict[str, dict]) -> None:
-    with atomic.atomic_dir(PER_LR_DIR) as tmp:
-        for name, values in metrics.items():
-            atomic.write_json(tmp / name, values)
 
 
 def write_csv(path, table: pd.DataFrame) -> None:
@@ -166,25 +134,27 @@ def write_csv(path, table: pd.DataFrame) -> None:
     atomic.write_text(path, table.to_csv(index=False))
 
 
+def facts(runs: pd.DataFrame) -> dict:
+    """metrics/sweep.json: the sweep's runs and stops, its cost (measured time: reported, never used to choose) and
+    the machine the runs were made on."""
+    return {"sweep": sweep_facts(runs), "cost": cost_facts(runs, tables.pooled_sec_per_epoch(runs)),
+            "machine": {column: distinct(runs, column) for column in ("device", "threads", "cpu", "torch")}}
+
+
 def main() -> None:
-    sweep, analysis_settings = P.load_settings("aggregate", P.Sweep, P.Analysis)
+    sweep = P.load_settings("aggregate", P.Sweep)
     lrs, seeds = sweep.lrs, sweep.seeds
-    tolerance, chance_level = analysis_settings.tolerance, analysis_settings.chance_level
     try:
         results = load_runs(lrs, seeds)
-        runs = analysis.runs_table(results, chance_level)
         curves = load_curves(lrs, seeds, {(run["lr"], run["seed"]): run["epochs"] for run in results})
     except SweepError as e:
         sys.exit(f"aggregate: error: {e}")
-    runs, per_lr, summary = analysis.analyze(runs, curves, tolerance, chance_level)
+    runs = tables.runs_table(results)
     write_csv(RUNS_CSV, runs)
-    write_csv(SWEEP_CSV, per_lr)
+    write_csv(SWEEP_CSV, rounded(tables.lr_table(runs)))
     write_csv(CURVES_CSV, curves)
-    atomic.write_json(SWEEP_JSON, summary)
-    write_per_lr(per_lr_metrics(per_lr, summary))
-    best, tradeoff = summary["best"], summary["tradeoff"]
-    print(f"aggregate: {len(lrs)} LRs x {len(seeds)} seeds; best lr {best['lr']} (mean valid {best['valid_mean']:.4f})"
-          + (f"; trade-off lr {tradeoff['lr']}" if tradeoff else "; no LR learned"), file=sys.stderr)
+    atomic.write_json(SWEEP_JSON, facts(runs))
+    print(f"aggregate: {len(lrs)} LRs x {len(seeds)} seeds, {int(runs['epochs'].sum()):,} epochs", file=sys.stderr)
 
 
 if __name__ == "__main__":

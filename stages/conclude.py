@@ -1,11 +1,12 @@
-"""Stage conclude: every conclusion of the study with its rule, its interval and its stability over seeds.
+"""Stage conclude: every choice of the study, each with its interval and its stability over seeds.
 
 Reads the aggregate's tables (metrics/runs.csv, learning_curves.csv, sweep.csv, sweep.json), the study's own checks,
 committed as data: the learning edge without patience (make learning-edge), the patience ablation
 (make ablation) with its reference runs, and the split-sensitivity experiments (make experiments); the earlier
-single-seed sweep, and make verify's record. Writes metrics/summary.json (the study's summary: every conclusion and
-every comparison the report states) and its per-LR table metrics/conclusions_per_lr.csv; the answer row, the
-figures' picks, REPORT.md and README's answer come from them.
+single-seed sweep, and make verify's record. Writes metrics/summary.json (every conclusion and every comparison the
+report states), its tables per LR and per run (metrics/conclusions_per_lr.csv, conclusions_per_run.csv) and
+metrics/per_lr/ (one small file per LR with its role, for `dvc metrics show metrics/per_lr`). The answer row, the
+figures' picks and REPORT.md come from them; no other stage chooses anything.
 """
 
 import sys
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.lib import analysis, atomic, conclusions as C, earlier_answer, inputs, params as P
+from stages.lib import atomic, conclusions as C, earlier_answer, inputs, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import (CONCLUSIONS_PER_LR_CSV, EDGE_CURVES_CSV, EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV,
-                                         EXPERIMENTS_DIR, SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON, VERIFIED_RESULTS,
-                                         VERIFY_JSON)
+from stages.lib.experiment_paths import (CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
+                                         EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV, EXPERIMENTS_DIR, PER_LR_DIR,
+                                         SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON, VERIFIED_RESULTS, VERIFY_JSON)
 from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_EXPERIMENT_JSON, ABLATION_RUNS_CSV, CURVES_CSV, RUNS_CSV,
                               SWEEP_CSV, SWEEP_JSON)
@@ -70,32 +71,76 @@ def edge_made_like(info: dict, params: dict) -> bool:
     return info.get("settings") == C.sweep_settings(params)
 
 
-def single_seed(s: P.Analysis, conclusions: dict, sweep_table: pd.DataFrame) -> dict:
+def single_seed(s: P.Analysis, conclusions: dict, lrs: list[float]) -> dict:
     """The earlier single-seed sweep judged by the rules one run per LR allows, beside this study's answer: which
     conclusions held, which moved (stages/lib/earlier_answer.py)."""
     sweep = inputs.read_csv(SINGLE_SEED_SWEEP_CSV)
     answer = earlier_answer.single_seed_answer(sweep, s.tolerance, s.chance_level)
-    study = {**inputs.read_json(SWEEP_JSON), "best_range": conclusions["best_range"],
-             "tradeoff": conclusions["tradeoff"]}  # this stage's picks, the aggregate's learning edges
+    study = {"best_range": conclusions["best_range"], "tradeoff": conclusions["tradeoff"],
+             "learning": conclusions["learning_edge"]["with_early_stopping"]}
     rows = earlier_answer.compare(study, answer, conclusions["best"]["stability"]["set"])
     return {"file": SINGLE_SEED_SWEEP_CSV.as_posix(), "lrs": int(sweep["lr"].nunique()),
-            "same_grid": set(sweep["lr"]) == set(sweep_table["lr"]),
+            "same_grid": set(sweep["lr"]) == set(lrs),
             "rows": rows, "held": [r["conclusion"] for r in rows if r["held"]],
             "moved": [r["conclusion"] for r in rows if not r["held"]]}
 
 
-def beside_the_conclusions(conclusions: dict, s: P.Analysis, runs: pd.DataFrame, sweep_table: pd.DataFrame) -> dict:
+def beside_the_conclusions(conclusions: dict, s: P.Analysis, runs: pd.DataFrame) -> dict:
     """What the report states beside the conclusions, computed here so that the report only formats: the sweep's
-    wall time, the aggregate's descriptive rules, the runs still improving when stopped, the earlier single-seed
-    sweep's answer against this one, and make verify's last record (whether it is still of these runs)."""
+    wall time, the earlier single-seed sweep's answer against this one, and make verify's last record (whether it is
+    still of these runs)."""
     return {
         "wall_time": C.wall_time(inputs.read_json(SWEEP_JSON)["cost"]),
-        "rules_descriptive": [rule for rule in analysis.RULES if rule.startswith(("*Cost*", "*Still improving"))],
-        "still_improving": C.still_improving(sweep_table, conclusions["best"]["lr"]),
-        "single_seed": single_seed(s, conclusions, sweep_table),
+        "single_seed": single_seed(s, conclusions, sorted(runs["lr"].unique())),
         "verification": (C.verification(inputs.read_json(VERIFY_JSON), runs, VERIFIED_RESULTS)
                          if VERIFY_JSON.exists() else None),
     }
+
+
+def roles(lr: float, row, conclusions: dict) -> list[str]:
+    """What the conclusions say of one LR, for its per_lr/ file: the picks that name it (a pick the seeds can move
+    names each of its candidates), the best range, or where its seeds did not all learn."""
+    def named(pick: dict) -> bool:
+        return lr in pick["stability"]["set"] if pick["stability"]["leave_one_seed_out"] else pick["lr"] == lr
+
+    best, trade, target = conclusions["best"], conclusions["tradeoff"], conclusions["time_to_target"]
+    found = []
+    if conclusions["best_range"]["low_lr"] is not None:
+        found += ["best" if best["stability"]["stable"] else "best candidate"] if named(best) else []
+        if trade["saves_epochs"] and named(trade):
+            found.append("trade-off" if trade["stability"]["stable"] else "trade-off candidate")
+        found += ["fastest to target"] if target["lr"] == lr else []
+        found += ["best range"] if not found and row.in_best_range else []
+    found += ["no learning"] if row.learned == 0 else ["partial learning"] if row.learned < row.seeds else []
+    return found
+
+
+def per_lr_metrics(table: pd.DataFrame, conclusions: dict) -> dict[str, dict]:
+    """{file name: metrics} per LR: mean validation accuracy and its t-interval (ci_low, ci_high), mean test accuracy,
+    seeds that learned, median epochs, cost and measured seconds, and its roles; no interval where seeds split between
+    learning and not (a mean +- t over two clusters is an interval of nothing). The number in front of the LR keeps
+    `dvc metrics show metrics/per_lr` rows in LR order; the LR is in the file name (a number here would show rounded
+    to 5 decimals: 1e-06 as 0.0)."""
+    width = max(2, len(str(len(table))))
+    split = lambda row: 0 < row.learned < row.seeds  # noqa: E731
+    return {f"{i:0{width}d}_{P.lr_name(row.lr)}.json": {
+        "valid": row.valid_mean, "ci_low": None if split(row) else _or_none(row.valid_low),
+        "ci_high": None if split(row) else _or_none(row.valid_high),
+        "test": row.test_mean, "learned": f"{row.learned}/{row.seeds}", "epochs": row.epochs_median,
+        "cost_s": round(row.cost_median_s, 1), "time_s": _or_none(round(row.measured_median_s, 1)),
+        "role": ", ".join(roles(row.lr, row, conclusions)) or "-",
+    } for i, row in enumerate(table.itertuples(), start=1)}
+
+
+def _or_none(value):
+    """JSON has no NaN: an interval from one seed is null."""
+    return None if pd.isna(value) else value
+
+
+def write_per_lr(metrics: dict[str, dict]) -> None:
+    with atomic.atomic_dir(PER_LR_DIR) as tmp:
+        for name, values in metrics.items():
+            atomic.write_json(tmp / name, values)
 
 
 def main() -> None:
@@ -142,13 +187,18 @@ def main() -> None:
     if conclusions["patience_ablation"]:
         conclusions["patience_ablation"]["settings"] = inputs.read_json(ABLATION_EXPERIMENT_JSON)["set"]
     sweep_table = inputs.read_csv(SWEEP_CSV)
-    conclusions |= beside_the_conclusions(conclusions, s, runs, sweep_table)
-    per_lr = pd.DataFrame(conclusions.pop("per_lr"))
+    conclusions |= beside_the_conclusions(conclusions, s, runs)
+    per_lr, per_run = pd.DataFrame(conclusions.pop("per_lr")), pd.DataFrame(conclusions.pop("per_run"))
     # the measured seconds beside each LR (reported, never used to choose)
     per_lr["measured_median_s"] = per_lr["lr"].map(dict(zip(sweep_table["lr"], sweep_table["train_time_median_s"])))
     atomic.write_text(CONCLUSIONS_PER_LR_CSV, per_lr.to_csv(index=False))
+    atomic.write_text(CONCLUSIONS_PER_RUN_CSV, per_run.to_csv(index=False))
+    write_per_lr(per_lr_metrics(per_lr, conclusions))
     atomic.write_json(SUMMARY_JSON, C.json_safe(conclusions))
-    print(f"conclude: {conclusions['statement']}", file=sys.stderr)
+    best, span = conclusions["best"], conclusions["best_range"]
+    print(f"conclude: best LR {' or '.join(f'{lr:g}' for lr in best['stability']['set'] if lr is not None) or 'none'}"
+          + (f"; best range {span['low_lr']:g} to {span['high_lr']:g}" if span["low_lr"] is not None else "; nothing learned"),
+          file=sys.stderr)
 
 
 if __name__ == "__main__":

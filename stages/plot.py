@@ -19,13 +19,14 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullForma
 
 from stages.lib import atomic, inputs
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import SUMMARY_JSON, CONCLUSIONS_PER_LR_CSV
+from stages.lib.experiment_paths import CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, SUMMARY_JSON
 from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_FIND_SUGGESTIONS_CSV, PLOTS_DIR,
-                              RUNS_CSV, SWEEP_JSON, SWEEP_CSV)
+                              RUNS_CSV, SWEEP_JSON)
 
 FIGSIZE = (8, 5.5)
 WIDE_FIGSIZE = (13, 5.5)
-PICK_STYLE = {"best": ("tab:green", "--"), "trade-off": ("tab:red", ":"), "fastest to target": ("tab:brown", "-.")}
+PICK_STYLE = {"best": ("tab:green", "--"), "best candidate": ("tab:green", "--"), "trade-off": ("tab:red", ":"),
+              "trade-off candidate": ("tab:red", ":"), "fastest to target": ("tab:brown", "-.")}
 
 
 def _lr_axis(ax) -> None:
@@ -34,19 +35,34 @@ def _lr_axis(ax) -> None:
     ax.grid(True, which="both", alpha=0.3)
 
 
-def named_picks(summary: dict) -> dict[str, float]:
-    """{label: LR} of the conclusions that name one LR; LRs named twice get one label ("best, fastest to target")."""
+def pick_lrs(pick: dict) -> list[float]:
+    """The LRs a pick names in summary.json: its one LR, or the candidates its seeds choose from."""
+    stability = pick.get("stability")
+    if pick.get("lr") is None:
+        return []
+    return [lr for lr in stability["set"] if lr is not None] if stability and stability["leave_one_seed_out"] else [pick["lr"]]
+
+
+def named_picks(summary: dict) -> list[tuple[str, float]]:
+    """(label, LR) of the picks summary.json names: the best LR (or each of its candidates, where the seeds can move
+    it), the trade-off where one saves epochs (else it is the best LR itself), the fastest to the target; LRs named
+    twice get one label ("best, fastest to target")."""
     named = {}
-    for label, pick in (("best", summary["best"]), ("trade-off", summary["tradeoff"]),
-                        ("fastest to target", summary["time_to_target"])):
-        if pick and pick.get("lr") is not None:
-            named.setdefault(pick["lr"], []).append(label)
-    return {", ".join(labels): lr for lr, labels in named.items()}
+    best, trade, target = summary["best"], summary["tradeoff"], summary["time_to_target"]
+    picks = [("best" if best["stability"]["stable"] else "best candidate", best)]
+    if trade and trade["saves_epochs"]:
+        picks.append(("trade-off" if trade["stability"]["stable"] else "trade-off candidate", trade))
+    if target:
+        picks.append(("fastest to target", target))
+    for label, pick in picks:
+        for lr in pick_lrs(pick):
+            named.setdefault(lr, []).append(label)
+    return [(", ".join(labels), lr) for lr, labels in named.items()]
 
 
 def _mark_picks(ax, summary: dict) -> None:
     """A vertical line per pick, labelled with its LR at the top of the axes (and in the legend)."""
-    for i, (label, lr) in enumerate(named_picks(summary).items()):
+    for i, (label, lr) in enumerate(named_picks(summary)):
         color, style = PICK_STYLE[label.split(", ")[0]]
         ax.axvline(lr, color=color, ls=style, lw=1.5, label=f"{label}: LR {lr:g}")
         ax.annotate(f"{label}\n{lr:g}", xy=(lr, 1), xycoords=("data", "axes fraction"), xytext=(3, -4 - 24 * i),
@@ -91,14 +107,14 @@ def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, ch
     if summary["best_range"]:
         _shade_best_range(ax, summary, f"best range: shown as good as the best (±{summary['best_range']['tolerance']:g})")
     _seed_points(ax, runs, "best_valid_acc", "tab:blue", "validation")
-    ax.fill_between(lrs["lr"], lrs["valid_ci_low"], lrs["valid_ci_high"], color="tab:blue", alpha=0.25, lw=0,
-                    label=f"{100 * summary['sweep']['confidence']:g}% t-interval of the mean")
+    ax.fill_between(lrs["lr"], lrs["valid_low"], lrs["valid_high"], color="tab:blue", alpha=0.25, lw=0,
+                    label=f"{100 * summary['confidence']:g}% t-interval of the mean")
     ax.plot(lrs["lr"], lrs["valid_mean"], "o-", ms=3, color="tab:blue", label=f"validation, mean of {_seeds_label(summary)}")
     ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
     _mark_picks(ax, summary)
     _lr_axis(ax)
     if chance_line:
-        chance = summary["learning"]["chance_level"]
+        chance = summary["chance_level"]
         ax.axhline(chance, color="grey", lw=1, label=f"chance level {chance:g}")
 
 
@@ -115,7 +131,7 @@ def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     # the y range of the LRs inside the best range (a neighbour far below it is cut off: the left panel shows it)
     inside = window[window["lr"].between(summary["best_range"]["low_lr"], summary["best_range"]["high_lr"])] \
         if summary["best_range"] else window
-    low = pd.concat([inside["valid_ci_low"], inside["valid_mean"], inside["test_mean"]]).min()
+    low = pd.concat([inside["valid_low"], inside["valid_mean"], inside["test_mean"]]).min()
     high = max(near["best_valid_acc"].max(), inside["test_mean"].max())
     span = max(high - low, 0.002)
     zoom.set_ylim(low - 0.15 * span, high + 0.45 * span)  # room at the top for the picks' labels
@@ -138,7 +154,7 @@ def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     ax.plot(lrs["lr"], lrs["epochs_median"], "o-", ms=3, color="tab:purple", label="epochs to early stopping, median")
     if summary["time_to_target"]:
         target = summary["time_to_target"]["target_valid_acc"]
-        ax.plot(lrs["lr"], lrs["epochs_to_target_median"], "s--", ms=3, color="tab:brown",
+        ax.plot(lrs["lr"], lrs["to_target_median"], "s--", ms=3, color="tab:brown",
                 label=f"epochs to reach {target:.4f} (best mean - tolerance), median; no point: not reached")
     _mark_picks(ax, summary)
     _lr_axis(ax)
@@ -163,7 +179,7 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
         ax.set_axis_off()
         return fig
     ax.errorbar(learned["cost_median_s"], learned["valid_mean"],
-                yerr=[learned["valid_mean"] - learned["valid_ci_low"], learned["valid_ci_high"] - learned["valid_mean"]],
+                yerr=[learned["valid_mean"] - learned["valid_low"], learned["valid_high"] - learned["valid_mean"]],
                 fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)
     norm = Normalize(learned["log10_lr"].min(), learned["log10_lr"].max() + (1e-9 if learned["log10_lr"].nunique() == 1 else 0))
     every = learned["learned_fraction"] >= 1
@@ -177,7 +193,7 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     front = learned[learned["pareto"].astype(str) == "True"].sort_values("cost_median_s")
     ax.step(front["cost_median_s"], front["valid_mean"], where="post", color="black", lw=1, label="Pareto front (means)")
     by_lr = learned.set_index("lr")
-    for i, (label, lr) in enumerate(named_picks(summary).items()):
+    for i, (label, lr) in enumerate(named_picks(summary)):
         if lr not in by_lr.index:
             continue
         # the pick's own row of the table, so the ring sits on its point whatever the axis range
@@ -209,8 +225,8 @@ def learning_curves(curves: pd.DataFrame, summary: dict):
     columns = min(3, len(panels))
     rows = -(-len(panels) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(13, 3.6 * rows), sharey=True, squeeze=False)
-    chance = summary["learning"]["chance_level"]
-    roles = {lr: label for label, lr in named_picks(summary).items()}
+    chance = summary["chance_level"]
+    roles = {lr: label for label, lr in named_picks(summary)}
     for ax, decade in zip(axes.flat, panels):
         in_decade = curves[decades == decade]
         lrs = sorted(in_decade["lr"].unique())
@@ -277,21 +293,21 @@ def save(fig, path) -> None:
     plt.close(fig)
 
 
-def with_conclusions(summary: dict, lrs: pd.DataFrame, conclusions: dict, per_lr: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
-    """The aggregate's sweep facts with the conclude stage's picks, best range and t-intervals of the means: the
-    figures draw the conclusions README and REPORT state."""
-    view = {**summary, **{key: conclusions[key] for key in ("best", "best_range", "tradeoff", "time_to_target")}}
+def with_conclusions(facts: dict, conclusions: dict) -> dict:
+    """The aggregate's facts of the sweep with the conclude stage's picks: the figures draw the conclusions that
+    summary.json states, and no others."""
+    view = {**facts, **{key: conclusions[key] for key in ("best", "best_range", "tradeoff", "time_to_target",
+                                                           "chance_level", "confidence")}}
     if conclusions["best_range"]["low_lr"] is None:  # nothing learned: no range
         view["best_range"] = None
-    per_lr = per_lr.set_index("lr")
-    return view, lrs.assign(valid_ci_low=lrs["lr"].map(per_lr["valid_low"]),
-                            valid_ci_high=lrs["lr"].map(per_lr["valid_high"]))
+    return view
 
 
 def main() -> None:
-    runs, lrs, curves = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV), inputs.read_csv(CURVES_CSV)
-    summary, lrs = with_conclusions(inputs.read_json(SWEEP_JSON), lrs, inputs.read_json(SUMMARY_JSON),
-                                    inputs.read_csv(CONCLUSIONS_PER_LR_CSV))
+    runs = inputs.read_csv(RUNS_CSV).merge(inputs.read_csv(CONCLUSIONS_PER_RUN_CSV)[["lr", "seed", "learned"]],
+                                           on=["lr", "seed"], validate="one_to_one")  # whether each run learned
+    lrs, curves = inputs.read_csv(CONCLUSIONS_PER_LR_CSV), inputs.read_csv(CURVES_CSV)
+    summary = with_conclusions(inputs.read_json(SWEEP_JSON), inputs.read_json(SUMMARY_JSON))
     range_test, suggestions = inputs.read_csv(LR_FIND_CURVES_CSV), inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
     figures = [accuracy_vs_lr(runs, lrs, summary), cost_vs_lr(runs, lrs, summary), accuracy_vs_cost(lrs, summary),
                learning_curves(curves, summary), lr_find(range_test, suggestions, summary)]

@@ -2,7 +2,9 @@
 
 A template over the other stages' files: every number, comparison and verdict in it was computed by the stage that
 wrote the file it comes from (conclude: metrics/summary.json and conclusions_per_lr.csv; aggregate:
-metrics/sweep.json; score_lr_find: metrics/lr_find/summary.json; split; model_summary). Nothing is decided here.
+metrics/sweep.json; score_lr_find: metrics/lr_find/summary.json; split; model_summary). Nothing is decided here;
+everything is worded here: each rule's text (RULES, under the name the conclude stage's code gives the rule), the
+one-sentence answer, and every sentence of the report.
 """
 
 import json
@@ -17,6 +19,96 @@ from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import FIGURE_NAMES, LR_FIND_SUMMARY_JSON, MODEL_SUMMARY_FILE, PLOTS_DIR, REPORT, SWEEP_JSON
 
 ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not progress at all"
+
+# Each rule of stages/lib/conclusions.py in words, under the name its code and summary.json give it.
+RULES = {
+    "learned": "A run *learned* when its best validation accuracy is above `analysis.chance_level`. Per LR, the "
+               "fraction of seeds that learned comes with its exact (Clopper-Pearson) 95% interval; where seeds split "
+               "between learning and not, the accuracy reported is that of the seeds that learned, beside the fraction.",
+    "intervals": "Means over seeds come with Student-t 95% intervals (a percentile bootstrap under-covers with 5 "
+                 "values). Accuracies are also read against the binomial noise of the images they are measured on.",
+    "best": "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the "
+            "smaller LR).",
+    "equivalent": "*As good as the best*: every seed learned, and the paired difference (best LR minus this LR, seed "
+                  "by seed) is shown to lie within `analysis.tolerance`: its 90% t-interval is inside "
+                  "(-tolerance, +tolerance) (TOST, two one-sided tests at 5%). An interval that merely contains 0 is "
+                  "not enough: with 5 seeds it does for LRs that are clearly worse.",
+    "best_range": "*Best range*: the contiguous LRs around the best LR that are as good as the best. Contiguous "
+                  "because a user picks an interval of LRs, and a grid step that is not shown equivalent breaks it.",
+    "cost": "*Cost* of a run: its epochs times one per-epoch time pooled over the whole sweep (total training time / "
+            "total epochs). Every LR does the same work per epoch, so cost ranks runs by epochs, independent of the "
+            "machine and its load; measured seconds are reported beside it, never used to choose.",
+    "tradeoff": "*Trade-off LR*: among the LRs as good as the best, those whose paired saving in epochs to early "
+                "stopping against the best LR is significant (95% t-interval above 0); of them the fewest median "
+                "epochs (ties: higher mean accuracy, then the smaller LR). If none saves measurably, the trade-off "
+                "is the best LR itself.",
+    "time_to_target": "*Time to target* (DAWNBench/MLPerf style): epochs until a run's validation accuracy first "
+                      "reaches the best mean minus `analysis.tolerance`; a seed that never does counts as infinitely "
+                      "slow; the LR with the lowest median (ties: higher mean, smaller LR). In resamples the target "
+                      "stays the one of all seeds.",
+    "edges": "*Learning edges (with the sweep's early stopping, `train.patience`)*: going down from the best LR, the "
+             "smallest LR down to which every seed learns at every LR, and the largest LR at and below which no seed "
+             "learns; the same going up.",
+    "edge_without_patience": "*Learning edge without patience*: the small LRs trained again without early stopping "
+                             "until validation accuracy first exceeds the chance level (or a cap); per LR the epochs "
+                             "that takes, and a power law E = c * LR^b fitted (least squares on log10 scales) to the "
+                             "runs that got there.",
+    "noise": "*Noise of the images*: the binomial standard error sqrt(p(1-p)/n) of the best LR's mean accuracy on the "
+             "n validation (and test) images; the LRs whose mean lies within one such error below the best's are "
+             "listed: gaps smaller than the images' own sampling error.",
+    "still_improving": "*Still improving when stopped* (the article's section 5-3): over a run's last 10 epochs, the "
+                       "least-squares slope of its validation accuracy is above 0 with a one-sided p-value below 0.05; "
+                       "reported beside the slope, the best-so-far accuracy's gain over those epochs and the training "
+                       "loss's relative change. Descriptive only: no conclusion uses it.",
+    "ablation": "*Patience ablation verdict*: the article's section 5-3 explanation (early stopping cuts slow LRs off) "
+                "holds at an LR below the best range when more patience raises its validation accuracy significantly "
+                "more than it raises the best LR's (paired by seed, 95% t-interval of the difference above 0) and its "
+                "test accuracy rises too; runs that reach the epoch cap are censored (their gain is a lower bound). "
+                "'holds' at every such LR, 'holds in part' at some, 'does not hold' at none.",
+    "common_range": "*Range on every draw of the images*: the LRs inside the best range on the study's split and on "
+                    "every other split tried (`make experiments`).",
+    "stability": "*Stability*: every pick above is made again on {resamples:,} paired seed resamples (the same draw "
+                 "of seeds for every LR, fixed generator) and with each seed left out. A conclusion names one LR only "
+                 "when it is picked in at least {stable_share:.0%} of the resamples; otherwise it names the "
+                 "candidates with their shares.",
+}
+
+
+def rule_lines(c: dict) -> list[str]:
+    return [f"- {text.format(resamples=c['resamples'], stable_share=c['stable_share'])}" for text in RULES.values()]
+
+
+def statement(c: dict) -> str:
+    """The one sentence at the top of REPORT, from the conclusions' numbers."""
+    r, best, t, edge = c["best_range"], c["best"], c["tradeoff"], c["learning_edge"]
+    if r["low_lr"] is None:
+        return "No learning rate learned anything: check the settings (patience, max_epochs, split sizes)."
+    best_text = (f"{best['lr']:g}" if best["stability"]["stable"] else
+                 " or ".join(f"{lr:g}" for lr in best["stability"]["set"]) + " (the seeds decide between them)")
+    epochs = best["epochs_median"]
+    splits, draws = c["split_sensitivity"], ""
+    if splits["splits"]:
+        common = splits["common_range"]
+        draws = (f"from {common['low_lr']:g} to {common['high_lr']:g} on all {common['draws']} draws of the "
+                 f"images tried; " if common else
+                 f"on the {len(splits['splits']) + 1} draws of the images tried the ranges do not overlap; ")
+    sentence = (f"Use a learning rate from {r['low_lr']:g} to {r['high_lr']:g} (shown as good as the best within "
+                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; {draws}best {best_text}, "
+                f"{100 * best['valid_mean']:.2f}% validation): about {epochs:g} epochs, {best['seconds_median']:.0f} s "
+                f"here, to early stopping; "
+                + ("no LR as good as the best stops measurably sooner, so the trade-off is the best LR itself"
+                   if not t["saves_epochs"] else
+                   f"LR {t['lr']:g} is as good and saves {t['saving_mean']:.1f} epochs"))
+    failing = [row["lr"] for row in c["per_lr"] if row["lr"] > best["lr"] and row["learned"] < row["seeds"]]
+    sentence += (f"; above {r['high_lr']:g} accuracy falls, and from {failing[0]:g} up some seeds do not learn at all"
+                 if failing else "")
+    fit = (edge.get("without_patience") or {}).get("fit")
+    stopped = edge["with_early_stopping"]
+    if stopped["none_up_to"] is not None and fit:
+        sentence += (f"; at {stopped['none_up_to']:g} and below, patience {c['patience']} stops every run on the "
+                     f"initial plateau, but given about {fit['c']:.3g} x LR^{fit['exponent_b']:.2f} epochs "
+                     f"({fit['c'] * 1e-6 ** fit['exponent_b']:.0f} at 1e-6) they leave it")
+    return sentence + "."
 
 
 def pct(acc) -> str:
@@ -98,7 +190,7 @@ def conclusions(c: dict, s: dict) -> list[str]:
 
 def edge_lines(c: dict) -> list[str]:
     e = c["learning_edge"]
-    p5, free, upper = e["patience_5"], e["without_patience"], e["upper"]
+    p5, free, upper = e["with_early_stopping"], e["without_patience"], e["upper"]
     stopped = "/".join(str(x) for x in p5["stopped_at_epoch"]) or "n/a"
     lines = []
     if p5["none_up_to"] is not None:
@@ -155,7 +247,7 @@ def stability_table(c: dict) -> list[str]:
     picks = {**{k: c["best"]["stability"] for k in ["best"]},
              "range_low": c["best_range"]["ends"]["low"], "range_high": c["best_range"]["ends"]["high"],
              "tradeoff": c["tradeoff"]["stability"], "fastest_to_target": c["time_to_target"]["stability"],
-             **c["learning_edge"]["patience_5"]["stability"]}
+             **c["learning_edge"]["with_early_stopping"]["stability"]}
     lines = [f"Each pick made again on seed resamples (paired: the same draw of seeds for every LR) and with each "
              f"seed left out. A pick is named alone when at least {c['stable_share']:.0%} of resamples agree.", "",
              "| pick | on all seeds | share of resamples | candidates (share) | one seed left out (each) |",
@@ -251,9 +343,50 @@ def still_improving(c: dict) -> list[str]:
     return lines
 
 
+SINGLE_SEED_CONCLUSIONS = {"best": "best LR", "best_range": "best range", "tradeoff": "trade-off LR",
+                           "edge_low": "no learning at and below", "edge_high": "no learning at and above"}
+SINGLE_SEED_WHY = {  # why a conclusion of the single-seed sweep held or moved (earlier_answer.compare's reasons)
+    ("best", "in_best_set"): "one of the LRs the study's seeds choose the best from",
+    ("best", "in_range"): "in the study's best range, but not among its candidates for the best LR",
+    ("best", "outside_range"): "outside the study's best range",
+    ("best_range", "same"): "the same LRs",
+    ("tradeoff", "same"): "the same LR",
+    ("tradeoff", "study_saves_nothing"): "the study finds no LR as good as its best that stops measurably sooner: "
+                                         "its trade-off is the best LR",
+    ("tradeoff", "in_range"): "the single seed's pick is in the study's best range, but not its fewest epochs",
+    ("tradeoff", "outside_range"): "the single seed's pick is outside the study's best range",
+    ("edge", "same"): "the same edge",
+    ("edge", "band"): "with more seeds, a band of LRs where only some seeds learn",
+    ("edge", "other_lr"): "the edge lies at another LR",
+}
+
+
+def single_seed_answer_text(conclusion: str, value) -> str:
+    """One sweep's answer to one conclusion, as the comparison's table shows it."""
+    if conclusion == "best":
+        return " or ".join(map(_or_none, value)) if isinstance(value, list) else _or_none(value)
+    if conclusion == "best_range":
+        return f"{_or_none(value['low_lr'])} to {_or_none(value['high_lr'])} ({value['lrs']} LRs)" if value else "none"
+    if conclusion == "tradeoff":
+        return _or_none(value)
+    parts = [f"none at {_or_none(value['none'])}"]  # an edge, from the smaller LR up
+    if value["some"]:
+        parts.append("some seeds at " + ", ".join(f"{b['lr']:g} ({b['learned']})" for b in value["some"]))
+    parts.append(f"all at {_or_none(value['all'])}")
+    return ", ".join(parts if conclusion == "edge_low" else parts[::-1])
+
+
+def single_seed_why(row: dict) -> str:
+    if row["conclusion"] == "best_range" and row["why"] == "moved":
+        return ", ".join(f"{'lower' if m['end'] == 'low' else 'upper'} end {_or_none(m['single'])} → {_or_none(m['study'])}"
+                         for m in row["moved"])
+    kind = "edge" if row["conclusion"].startswith("edge") else row["conclusion"]
+    return SINGLE_SEED_WHY[(kind, row["why"])]
+
+
 def against_single_seed(single: dict, seeds: int) -> list[str]:
     """The study's conclusions beside the earlier single-seed sweep's (the conclude stage's comparison)."""
-    rows = single["rows"]
+    label = SINGLE_SEED_CONCLUSIONS
     lines = [
         f"The earlier single-seed sweep (`{single['file']}`: each LR trained once, before the study had "
         "seeds; one seed fixed both the split and the training; 2 threads, one run at a time) judged by this study's "
@@ -265,10 +398,12 @@ def against_single_seed(single: dict, seeds: int) -> list[str]:
         "",
         f"| conclusion | single seed (1 run per LR) | this study ({seeds} seeds per LR) | |",
         "|:---|:---|:---|:---|",
-        *[f"| {r['conclusion']} | {r['single']} | {r['study']} | **{'held' if r['held'] else 'moved'}**: {r['how']} |"
-          for r in rows],
+        *[f"| {label[r['conclusion']]} | {single_seed_answer_text(r['conclusion'], r['single'])} "
+          f"| {single_seed_answer_text(r['conclusion'], r['study'])} "
+          f"| **{'held' if r['held'] else 'moved'}**: {single_seed_why(r)} |" for r in single["rows"]],
     ]
-    return lines + ["", f"Held: {', '.join(single['held']) or 'none'}. Moved: {', '.join(single['moved']) or 'none'}."]
+    return lines + ["", f"Held: {', '.join(label[k] for k in single['held']) or 'none'}. "
+                        f"Moved: {', '.join(label[k] for k in single['moved']) or 'none'}."]
 
 
 def _signed(value: float | None, unit: str = "", scale: float = 1) -> str:
@@ -333,7 +468,7 @@ def patience_ablation(c: dict) -> list[str]:
         f"study's default settings: "
         f"{', '.join(f'`{setting}`' for setting in a['settings'])}; the reference: the best LR and the top of the "
         f"best range with the same patience, seeds and cap, `make experiments`). A run's validation gain is exact: "
-        f"its own curve cut where patience 5 would have stopped it (training does not depend on the patience until "
+        f"its own curve cut where patience {c['patience']} would have stopped it (training does not depend on the patience until "
         f"then), so it cannot be negative; the test gain is against the default-sweep twin and can be. A run that hit "
         f"the epoch cap has a gain that is a lower bound ({a['censored_runs']} runs).",
         "",
@@ -496,7 +631,7 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         "aggregate's tables; `dvc repro` rewrites it. Choices use validation accuracy and epoch counts only; test "
         "accuracy and measured seconds are reported beside them._",
         "",
-        f"**In one sentence:** {c['statement']}",
+        f"**In one sentence:** {statement(c)}",
         "",
         "## Conclusions",
         "",
@@ -516,8 +651,7 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         "",
         "## How each conclusion is chosen",
         "",
-        *[f"- {rule}" for rule in c["rules"].values()],
-        *[f"- {rule}" for rule in c["rules_descriptive"]],
+        *rule_lines(c),
         "",
         "### What changed in the rules, and why",
         "",
@@ -549,7 +683,7 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         "",
         "## Can a one-minute LR range test predict the sweep?",
         "",
-        *range_test_lines(lr_find, params, facts["anything_learned"]),
+        *range_test_lines(lr_find, params, c["best_range"]["low_lr"] is not None),
         "",
         "## Settings",
         "",

@@ -1,7 +1,7 @@
 """Stage score_lr_find: the LR range test's suggestions judged against the sweep.
 
-Reads metrics/lr_find/suggestions.csv (the lr_find stage), the sweep's tables (aggregate) and its conclusions
-(conclude: the best LR, the best range, the trade-off); writes metrics/lr_find/scores.csv (one row per seed and rule) and
+Reads metrics/lr_find/suggestions.csv (the lr_find stage), the sweep's runs (aggregate) and its conclusions
+(conclude: the best LR, the best range, the trade-off, which runs learned); writes metrics/lr_find/scores.csv (one row per seed and rule) and
 metrics/lr_find/summary.json (one entry per rule). The rules of judging are in stages/lib/lr_find_scores.py.
 """
 
@@ -9,16 +9,15 @@ import sys
 
 from stages.lib import atomic, inputs, lr_find_scores
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import SUMMARY_JSON, CONCLUSIONS_PER_LR_CSV
-from stages.lib.paths import LR_FIND_SCORES_CSV, LR_FIND_SUGGESTIONS_CSV, LR_FIND_SUMMARY_JSON, RUNS_CSV, SWEEP_CSV
+from stages.lib.experiment_paths import CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, SUMMARY_JSON
+from stages.lib.paths import LR_FIND_SCORES_CSV, LR_FIND_SUGGESTIONS_CSV, LR_FIND_SUMMARY_JSON, RUNS_CSV
 
 
 def main() -> None:
     suggestions = inputs.read_csv(LR_FIND_SUGGESTIONS_CSV)
-    runs, lrs = inputs.read_csv(RUNS_CSV), inputs.read_csv(SWEEP_CSV)
-    summary = inputs.read_json(SUMMARY_JSON)
-    per_lr = inputs.read_csv(CONCLUSIONS_PER_LR_CSV).set_index("lr")
-    lrs = lrs.assign(in_best_range=lrs["lr"].map(per_lr["in_best_range"]))  # the conclude stage's range
+    judged, test = inputs.read_csv(CONCLUSIONS_PER_RUN_CSV), inputs.read_csv(RUNS_CSV)[["lr", "seed", "test_acc"]]
+    runs = judged.merge(test, on=["lr", "seed"], validate="one_to_one")
+    lrs, summary = inputs.read_csv(CONCLUSIONS_PER_LR_CSV), inputs.read_json(SUMMARY_JSON)
     scores = lr_find_scores.score(suggestions, runs, lrs, summary)
     per_rule = lr_find_scores.rule_summary(scores, summary)
     atomic.write_text(LR_FIND_SCORES_CSV, scores.to_csv(index=False))

@@ -8,7 +8,7 @@ import random
 
 import pandas as pd
 
-from stages.lib import analysis
+from stages.lib import conclusions as C, tables
 from stages.lib.layout import run_files
 from stages.lib.params import RECORDED, run_name
 from tests.committed import committed_params
@@ -29,9 +29,33 @@ def curve(lr, seed, accs, losses=None):
                          "valid_acc": accs})
 
 
-def analyze(runs, curves=None, tolerance=0.005, chance=CHANCE):
-    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["lr", "seed", "epoch", "train_loss", "valid_acc"])
-    return analysis.analyze(analysis.runs_table(runs, chance), curves, tolerance, chance)
+CURVE_COLUMNS = ["lr", "seed", "epoch", "train_loss", "valid_acc"]
+
+
+def conclude(runs, curves=None, tolerance=0.005, chance=CHANCE, patience=5) -> dict:
+    """The conclude stage's conclusions (summary.json's, with its per-LR and per-run tables) of hand-made runs (a list
+    of run() dicts) and curves (a list of curve() tables), as the aggregate's runs.csv would hold them."""
+    curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    return C.assemble(tables.runs_table(runs), curves, tolerance, chance, patience, valid_images=5000,
+                      test_images=10000)
+
+
+def written(runs, curves=None, tolerance=0.005, chance=CHANCE) -> dict:
+    """What the aggregate and conclude stages write for hand-made runs, as the later stages read it back: runs
+    (runs.csv with each run's `learned` from conclusions_per_run.csv, and test_acc), lrs (conclusions_per_lr.csv),
+    curves (learning_curves.csv), summary (summary.json) and facts (sweep.json)."""
+    from stages import aggregate
+
+    c = conclude(runs, curves, tolerance, chance)
+    table = tables.runs_table(runs)
+    judged = pd.DataFrame(c.pop("per_run"))
+    lrs = pd.DataFrame(c.pop("per_lr")).assign(measured_median_s=tables.lr_table(table)["train_time_median_s"].values)
+    curve_table = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=CURVE_COLUMNS)
+    curve_table["log10_lr"] = curve_table["lr"].map(tables.log10_lr)
+    return {"runs": table.merge(judged[["lr", "seed", "learned", "epochs_to_target"]], on=["lr", "seed"]),
+            "judged": judged.merge(table[["lr", "seed", "test_acc"]], on=["lr", "seed"]), "lrs": lrs,
+            "curves": curve_table, "summary": json.loads(json.dumps(C.json_safe(c))),
+            "facts": json.loads(json.dumps(aggregate.facts(table)))}
 
 
 # A sweep of 7 LRs x 3 seeds: accuracies by (LR, seed), epochs by LR, and when each run reaches 0.975.

@@ -1,5 +1,5 @@
-"""The aggregate stage reads exactly the runs params.yaml names, refuses mixed settings, and writes
-per-LR metrics for `dvc metrics show`."""
+"""The aggregate stage reads exactly the runs params.yaml names, refuses mixed settings, and writes the sweep's
+tables with no choice in them."""
 
 import json
 
@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from stages import aggregate
-from stages.lib import analysis
+from stages.lib import tables
+from tests.committed import REPO_ROOT
 from tests.synthetic import run, write_run
 
 
@@ -90,21 +91,30 @@ def test_refuses_runs_made_under_different_settings(workdir):
         aggregate.load_runs([0.001, 0.01], [0])
 
 
-def test_per_lr_metrics_keep_lr_order_and_exact_names():
-    runs = [run(lr, seed, 0.9 + 0.01 * seed) for lr in (1e-06, 1.259e-05, 0.001) for seed in (0, 1)]
-    empty = pd.DataFrame(columns=["lr", "seed", "epoch", "valid_acc"])
-    runs[0]["best_valid_acc"] = 0.1  # 1e-06, seed 0 stays at chance
-    _, lrs, summary = analysis.analyze(analysis.runs_table(runs, 0.2), empty, 0.005, 0.2)
-    metrics = aggregate.per_lr_metrics(lrs, summary)
-    assert list(metrics) == ["01_1e-06.json", "02_1.259e-05.json", "03_0.001.json"]
-    assert metrics["03_0.001.json"]["valid"] == pytest.approx(0.905) and metrics["03_0.001.json"]["learned"] == "2/2"
-    assert set(metrics["02_1.259e-05.json"]) == {"valid", "ci_low", "ci_high", "test", "learned", "epochs", "cost_s",
-                                                  "time_s", "role"}
-    # equal means: the tie goes to the smaller LR, which is also the cheapest
-    assert metrics["02_1.259e-05.json"]["role"] == "best, trade-off"
-    assert metrics["03_0.001.json"]["role"] == "best range"
-    assert metrics["01_1e-06.json"]["role"] == "partial learning"
-    json.dumps(metrics, allow_nan=False)
+def test_the_tables_hold_the_runs_and_their_spread_and_no_choice():
+    runs = tables.runs_table([run(lr, seed, 0.9 + 0.01 * seed, epochs=10 + seed) for lr in (0.001, 1e-06) for seed in (1, 0)])
+    assert list(runs.columns[:len(tables.RUN_COLUMNS)]) == tables.RUN_COLUMNS
+    assert list(zip(runs["lr"], runs["seed"])) == [(1e-06, 0), (1e-06, 1), (0.001, 0), (0.001, 1)]
+    lrs = tables.lr_table(runs)
+    assert list(lrs.columns) == tables.LR_COLUMNS
+    row = lrs.iloc[1].to_dict()
+    assert (row["lr"], row["seeds"], row["epochs_median"]) == (0.001, 2, 10.5)
+    assert (row["valid_mean"], row["valid_min"], row["valid_max"]) == pytest.approx((0.905, 0.9, 0.91))
+    assert row["cost_median_s"] == pytest.approx(10.5 * 1.0)  # the synthetic runs take 1 s per epoch
+    # what the conclude stage decides is in neither table: no learned flag, interval, range, pick or front
+    chosen = {"learned", "learned_fraction", "in_best_range", "pareto", "indistinguishable_from_best",
+              "epochs_to_target", "valid_ci_low", "still_improving"}
+    assert not chosen & (set(runs.columns) | set(lrs.columns))
+
+
+def test_the_aggregate_reads_no_analysis_setting():
+    """A change of analysis.tolerance or chance_level never runs the aggregate again (nor the 230 runs)."""
+    import yaml
+
+    stage = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]["aggregate"]
+    assert stage["params"] == ["sweep"]
+    source = (REPO_ROOT / "stages/aggregate.py").read_text() + (REPO_ROOT / "stages/lib/tables.py").read_text()
+    assert "Analysis" not in source and "chance_level" not in source and "tolerance" not in source
 
 
 def test_lrs_survive_the_csv_round_trip(workdir):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stages import report
 from stages.lib import answer, conclusions as C, inference as I
 
 from tests.synthetic import CHANCE, TOL, recorded_settings, sweep
@@ -16,6 +17,12 @@ from tests.synthetic import CHANCE, TOL, recorded_settings, sweep
 
 def matrices(runs, curves):
     return C.as_matrices(runs, curves, CHANCE, C.target_accuracy(runs, TOL))
+
+
+def per_lr(runs, curves) -> pd.DataFrame:
+    """conclusions_per_lr.csv of these runs, as the conclude stage builds it."""
+    judged = C.per_run(runs, curves, CHANCE, C.target_accuracy(runs, TOL))
+    return C.per_lr(matrices(runs, curves), TOL, 5000, runs, judged)
 
 
 def test_clopper_pearson_against_known_values():
@@ -48,7 +55,7 @@ def test_an_lr_where_two_of_five_seeds_learn_is_never_as_good_as_the_best():
     r = matrices(runs, curves)
     best = int(np.flatnonzero(r.lrs == 1e-3)[0])
     assert not C.equivalent_flags(r, best, tolerance=1.0)[1]  # even a margin that every difference fits
-    table = C.per_lr(r, TOL, 5000)
+    table = per_lr(runs, curves)
     row = table[table["lr"] == 3e-3].iloc[0]
     assert row["learned"] == 2 and row["learned_valid_mean"] == pytest.approx(0.98)  # the seeds that learned, apart
 
@@ -154,14 +161,14 @@ def _conclusions(runs, curves) -> dict:
     """The parts of metrics/summary.json the answer row reads, as the conclude stage builds them."""
     r = matrices(runs, curves)
     full, stability = C.decide(r, TOL), C.stability(r, TOL, resamples=300)
-    table = C.per_lr(r, TOL, 5000)
+    table = per_lr(runs, curves)
     best = table[table["lr"] == full["best"]].iloc[0]
     return json.loads(json.dumps({
         "best": {"valid_mean": best["valid_mean"], "test_mean": best["test_mean"],
                  "epochs_median": best["epochs_median"], "stability": stability["best"]},
         "best_range": {"low_lr": full["range_low"], "high_lr": full["range_high"]},
         "tradeoff": {"saves_epochs": full["tradeoff_saves"], "stability": stability["tradeoff"]},
-        "learning_edge": {"patience_5": {k: full[k] for k in ("none_up_to", "all_from", "all_up_to", "none_from")}},
+        "learning_edge": {"with_early_stopping": {k: full[k] for k in ("none_up_to", "all_from", "all_up_to", "none_from")}},
     }))
 
 
@@ -194,24 +201,25 @@ def test_the_range_on_every_draw_of_the_images_is_the_overlap_of_the_draws_range
     assert (c["split_sensitivity"]["splits"]["split-7"]["picks"]["range_low"],
             c["split_sensitivity"]["splits"]["split-7"]["picks"]["range_high"]) == (1e-4, 3e-3)
     assert c["split_sensitivity"]["common_range"] == {"low_lr": 3e-4, "high_lr": 3e-3, "draws": 2}
-    assert "from 0.0003 to 0.003 on all 2 draws of the images tried" in c["statement"]
+    assert "from 0.0003 to 0.003 on all 2 draws of the images tried" in report.statement(c)
     # draws whose ranges do not overlap: no common range, and the sentence says so
     apart = sweep({1e-4: [0.98] * 3, 3e-4: [0.90] * 3, 1e-3: [0.90] * 3, 3e-3: [0.90] * 3, 1e-2: [0.90] * 3},
                   {lr: [20] * 3 for lr in lrs})
     c = C.assemble(*study, TOL, CHANCE, 5, 5000, 10000, splits={7: apart}, split_seed=1)
-    assert c["split_sensitivity"]["common_range"] is None and "the ranges do not overlap" in c["statement"]
+    assert c["split_sensitivity"]["common_range"] is None and "the ranges do not overlap" in report.statement(c)
 
 
-def test_every_conclusion_carries_its_rule_its_interval_and_its_stability():
-    """metrics/summary.json as the conclude stage assembles it: each conclusion with the rule that made it, the
-    uncertainty of its numbers, and how often seed resamples repeat its pick."""
+def test_every_conclusion_carries_its_interval_and_its_stability_and_the_report_words_its_rule():
+    """metrics/summary.json as the conclude stage assembles it: each conclusion with the uncertainty of its numbers
+    and how often seed resamples repeat its pick; its rule's words are the report's alone."""
     acc = {1e-6: [0.11] * 5, 1e-5: [0.11, 0.9, 0.11, 0.92, 0.11], 1e-4: [0.97, 0.971, 0.969, 0.972, 0.97],
            1e-3: [0.980, 0.981, 0.979, 0.982, 0.980], 3e-3: [0.979, 0.980, 0.978, 0.981, 0.979], 1e-2: [0.11] * 5}
     runs, curves = sweep(acc, {lr: [10, 12, 11, 10, 13] for lr in acc})
     c = json.loads(json.dumps(C.json_safe(C.assemble(runs, curves, TOL, CHANCE, 5, valid_images=5000,
                                                          test_images=10000, splits={}, split_seed=1))))
-    for key in ("best", "best_range", "tradeoff", "time_to_target", "learning_edge", "noise", "split_sensitivity"):
-        assert c[key]["rule"], key
+    assert "rule" not in json.dumps(c) and "statement" not in c  # no rule text, no sentence
+    assert {"best", "best_range", "tradeoff", "time_to_target", "edges", "noise", "common_range", "still_improving",
+            "learned", "equivalent", "cost", "stability"} <= set(report.RULES)
     assert c["best"]["valid_interval"][0] < c["best"]["valid_mean"] < c["best"]["valid_interval"][1]
     assert c["best"]["stability"]["candidates"] and c["tradeoff"]["stability"]["candidates"]
     assert c["tradeoff"]["saving_interval"][0] <= c["tradeoff"]["saving_interval"][1]
@@ -223,7 +231,7 @@ def test_every_conclusion_carries_its_rule_its_interval_and_its_stability():
     low, high = c["time_to_target"]["epochs_interval"]
     assert low <= c["time_to_target"]["epochs_median"] <= high and c["time_to_target"]["stability"]["candidates"]
     # the edges: the fraction of seeds that learned with its exact interval, beside each edge's stability
-    p5 = c["learning_edge"]["patience_5"]
+    p5 = c["learning_edge"]["with_early_stopping"]
     assert p5["learned_intervals"]["none_up_to"] == {"lr": 1e-6, "learned": "0/5", "interval": [0.0, 0.521824]}
     assert p5["learned_intervals"]["all_from"]["lr"] == 1e-4 and p5["stability"]["all_from"]["candidates"]
     assert c["noise"]["valid_se"] == pytest.approx(I.binomial_se(c["best"]["valid_mean"], 5000), abs=1e-6)

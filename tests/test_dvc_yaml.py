@@ -67,8 +67,9 @@ OUTPUTS = {
     "split": {layout.SPLIT_DIR, layout.SPLIT_METRICS_FILE},
     "model_summary": {paths.MODEL_SUMMARY_FILE},
     "train": {f"{layout.RUNS_DIR}/${{key}}"},
-    "aggregate": {paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.PER_LR_DIR, paths.SWEEP_JSON},
-    "conclude": {experiment_paths.SUMMARY_JSON, experiment_paths.CONCLUSIONS_PER_LR_CSV},
+    "aggregate": {paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SWEEP_JSON},
+    "conclude": {experiment_paths.SUMMARY_JSON, experiment_paths.CONCLUSIONS_PER_LR_CSV,
+                 experiment_paths.CONCLUSIONS_PER_RUN_CSV, experiment_paths.PER_LR_DIR},
     "answer": {answer.ANSWER_JSON},
     "lr_find": {paths.LR_FIND_CURVES_CSV, paths.LR_FIND_SUGGESTIONS_CSV},
     "score_lr_find": {paths.LR_FIND_SCORES_CSV, paths.LR_FIND_SUMMARY_JSON},
@@ -100,8 +101,9 @@ def test_every_path_the_code_names_is_in_dvc_yaml():
 def test_each_stage_depends_on_the_files_it_reads():
     assert str(layout.SPLIT_DIR) in STAGES["train"]["deps"]
     assert str(layout.RUNS_DIR) in STAGES["aggregate"]["deps"]
-    assert {str(p) for p in (paths.RUNS_CSV, paths.SWEEP_CSV, paths.CURVES_CSV, paths.SWEEP_JSON,
-                             experiment_paths.SUMMARY_JSON)} <= set(STAGES["plot"]["deps"])
+    assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, paths.SWEEP_JSON, experiment_paths.SUMMARY_JSON,
+                             experiment_paths.CONCLUSIONS_PER_LR_CSV, experiment_paths.CONCLUSIONS_PER_RUN_CSV)
+            } <= set(STAGES["plot"]["deps"])
     # the conclusions read the aggregate's tables and every check committed as data
     assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, paths.SWEEP_CSV, paths.SWEEP_JSON,
                              layout.SPLIT_METRICS_FILE, paths.ABLATION_DIR, experiment_paths.EDGE_DIR,

@@ -47,17 +47,21 @@ def test_repro_builds_everything_and_then_is_up_to_date(repo):
         ("1e-06", "0"), ("1e-06", "1"), ("0.001", "0"), ("0.001", "1"), ("0.01", "0"), ("0.01", "1")]
     sweep = read_csv(repo / "metrics/sweep.csv")
     assert [r["lr"] for r in sweep] == ["1e-06", "0.001", "0.01"] and {r["seeds"] for r in sweep} == {"2"}
-    for row in sweep:  # the interval of the mean lies within the seeds' range
-        assert float(row["valid_min"]) <= float(row["valid_ci_low"]) <= float(row["valid_mean"])
-        assert float(row["valid_mean"]) <= float(row["valid_ci_high"]) <= float(row["valid_max"])
+    for row in sweep:  # the mean lies within the seeds' range
+        assert float(row["valid_min"]) <= float(row["valid_mean"]) <= float(row["valid_max"])
+    assert not {"learned_fraction", "in_best_range", "pareto", "valid_ci_low"} & set(sweep[0])  # no choice in it
     curves = read_csv(repo / "metrics/learning_curves.csv")
     assert len(curves) == sum(int(r["epochs"]) for r in runs)
+    per_lr = read_csv(repo / "metrics/conclusions_per_lr.csv")  # the conclude stage's: intervals, roles
+    assert [r["lr"] for r in per_lr] == ["1e-06", "0.001", "0.01"]
+    assert len(read_csv(repo / "metrics/conclusions_per_run.csv")) == len(runs)
 
-    summary = json.loads((repo / "metrics/sweep.json").read_text())
-    assert summary["sweep"] | {"stopped_by": None, "pareto_lrs": None} == {
-        "lrs": 3, "seeds": 2, "runs": 6, "confidence": 0.95, "stopped_by": None, "pareto_lrs": None}
+    facts = json.loads((repo / "metrics/sweep.json").read_text())
+    assert facts["sweep"] | {"stopped_by": None} == {"lrs": 3, "seeds": 2, "runs": 6, "stopped_by": None}
+    assert set(facts) == {"sweep", "cost", "machine"}  # no pick: those are summary.json's alone
+    summary = json.loads((repo / "metrics/summary.json").read_text())
     assert summary["best"]["lr"] in (0.001, 0.01)
-    assert summary["learning"]["none_up_to"] == 1e-06  # 1e-06 stays at chance in 4 epochs
+    assert summary["learning_edge"]["with_early_stopping"]["none_up_to"] == 1e-06  # at chance in 4 epochs
     for name in FIGURE_NAMES:
         assert (repo / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "121,994" in (repo / "metrics/model_summary.txt").read_text()
@@ -90,7 +94,8 @@ def test_report_states_the_conclusions_with_intervals(repo):
     c = json.loads((repo / "metrics/summary.json").read_text())
     best = c["best"]
     low, high = best["valid_interval"]
-    assert f"**In one sentence:** {c['statement']}" in report
+    rng = c["best_range"]
+    assert f"**In one sentence:** Use a learning rate from {rng['low_lr']:g} to {rng['high_lr']:g}" in report
     assert (f"at {best['lr']:g}: {100 * best['valid_mean']:.2f}% mean validation accuracy, 95% t-interval "
             f"[{100 * low:.2f}, {100 * high:.2f}]") in report
     assert f"{c['seeds']} runs" in report and c["seeds"] == 2
@@ -113,7 +118,7 @@ def test_metrics_and_plots_commands(repo):
     assert per_lr[0].split() == ["Path", "ci_high", "ci_low", "cost_s", "epochs", "learned", "role", "test", "time_s",
                                  "valid"]
     assert max(len(line) for line in per_lr) <= 160
-    summary = json.loads((repo / "metrics/sweep.json").read_text())
+    summary = json.loads((repo / "metrics/summary.json").read_text())
     best_row = next(line for line in per_lr if f"_{summary['best']['lr']:g}.json" in line)
     assert "best" in best_row and f"{summary['best']['valid_mean']:.5f}"[:6] in best_row
     assert "no learning" in next(line for line in per_lr if "_1e-06.json" in line)

@@ -1,4 +1,4 @@
-"""The range test's suggestions judged against a hand-made sweep (tests/test_analysis.py's typical sweep:
+"""The range test's suggestions judged against a hand-made sweep (tests/synthetic.py's typical sweep:
 LRs 1e-6 ... 3e-2, 3 seeds, best LR 1e-3, best range 1e-3 to 3e-3, trade-off 3e-3)."""
 
 import math
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from stages.lib import lr_find_scores as S
-from tests.synthetic import ACC, EPOCHS, analyze, typical_sweep
+from tests.synthetic import ACC, EPOCHS, typical_sweep, written
 
 
 def test_a_suggestion_snaps_to_the_nearest_grid_lr_in_decades():
@@ -19,7 +19,9 @@ def test_a_suggestion_snaps_to_the_nearest_grid_lr_in_decades():
 
 @pytest.fixture(scope="module")
 def sweep():
-    return analyze(*typical_sweep())
+    """(runs, lrs, summary) as the score_lr_find stage reads them: the conclude stage's tables per run and per LR."""
+    tables = written(*typical_sweep())
+    return tables["judged"], tables["lrs"], tables["summary"]
 
 
 def suggestions(by_rule: dict) -> pd.DataFrame:

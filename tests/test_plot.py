@@ -6,9 +6,15 @@ import pandas as pd
 import pytest
 
 from stages import plot
-from stages.lib import analysis, lr_find
+from stages.lib import lr_find
 from stages.lib.paths import FIGURE_NAMES
-from tests.synthetic import analyze, curve, run, typical_sweep
+from tests.synthetic import curve, run, typical_sweep, written
+
+
+def plot_inputs(runs, curves=None, **settings):
+    """(runs, lrs, curves, summary) as the plot stage reads them from the aggregate's and conclude's files."""
+    w = written(runs, curves, **settings)
+    return w["runs"], w["lrs"], w["curves"], plot.with_conclusions(w["facts"], w["summary"])
 
 
 def range_test_tables(seeds):
@@ -33,11 +39,7 @@ def test_every_figure_is_drawn(tmp_path, sweep):
     else:
         runs = [run(lr, seed, 0.11, epochs=6) for lr in (1e-6, 1e-5) for seed in range(2)]
         curves = [curve(lr, seed, [0.1, 0.11, 0.1, 0.1, 0.1, 0.11]) for lr in (1e-6, 1e-5) for seed in range(2)]
-    runs_out, lrs, summary = analyze(runs, curves)
-    summary = json.loads(json.dumps(summary))  # as the plot stage reads it
-    curves = pd.concat(curves, ignore_index=True)
-    curves["log10_lr"] = curves["lr"].map(analysis.log10_lr)  # as the aggregate writes learning_curves.csv
-    drawn = figures(runs_out, lrs, curves, summary)
+    drawn = figures(*plot_inputs(runs, curves))
     assert len(drawn) == len(FIGURE_NAMES)
     for name, fig in zip(FIGURE_NAMES, drawn):
         plot.save(fig, tmp_path / name)
@@ -51,11 +53,7 @@ def texts_of(fig) -> str:
 
 
 def test_every_figure_names_the_picks_by_their_lr():
-    runs, curves = typical_sweep()
-    runs_out, lrs, summary = analyze(runs, curves)
-    summary = json.loads(json.dumps(summary))
-    curves = pd.concat(curves, ignore_index=True)
-    curves["log10_lr"] = curves["lr"].map(analysis.log10_lr)
+    runs_out, lrs, curves, summary = plot_inputs(*typical_sweep())
     assert summary["best"]["lr"] != summary["tradeoff"]["lr"]
     for name, fig in zip(FIGURE_NAMES, figures(runs_out, lrs, curves, summary)):
         shown = texts_of(fig)
@@ -68,11 +66,22 @@ def test_the_trade_off_ring_sits_on_its_point_when_every_lr_costs_the_same():
     rounded cost, sat beside its point."""
     runs = [run(lr, seed, acc, epochs=7, time=7 * 1.2345) for lr, acc in ((1e-4, 0.95), (1e-3, 0.97), (1e-2, 0.968))
             for seed in range(2)]
-    runs_out, lrs, summary = analyze(runs, tolerance=0.005)
-    summary = json.loads(json.dumps(summary))
+    _, lrs, _, summary = plot_inputs(runs, tolerance=0.005)
     fig = plot.accuracy_vs_cost(lrs, summary)
     ax = fig.axes[0]
-    ring = next(c for c in ax.collections if c.get_label().startswith(("trade-off", "best, trade-off")))
-    row = lrs[lrs["lr"] == summary["tradeoff"]["lr"]].iloc[0]
+    ring = next(c for c in ax.collections if c.get_label().startswith("best"))
+    row = lrs[lrs["lr"] == summary["best"]["lr"]].iloc[0]
     assert tuple(ring.get_offsets()[0]) == pytest.approx((row["cost_median_s"], row["valid_mean"]))
     assert not ax.xaxis.get_major_formatter().get_offset()  # no "+1e1" offset shifting the labels
+
+
+def test_a_pick_the_seeds_can_move_is_drawn_as_each_of_its_candidates():
+    """summary.json names "0.001 or 0.003" as the best LR: the figures label both, and neither alone as "best"."""
+    runs = [run(lr, seed, acc, epochs=10) for lr, accs in ((1e-3, (0.980, 0.970, 0.975)), (3e-3, (0.970, 0.980, 0.975)),
+                                                            (1e-2, (0.90, 0.90, 0.90)))
+            for seed, acc in enumerate(accs)]
+    runs_out, lrs, curves, summary = plot_inputs(runs)
+    assert not summary["best"]["stability"]["stable"] and summary["best"]["stability"]["set"] == [1e-3, 3e-3]
+    assert sorted(plot.named_picks(summary)) == [("best candidate", 1e-3), ("best candidate", 3e-3)]
+    shown = texts_of(plot.accuracy_vs_lr(runs_out, lrs, summary))
+    assert "best candidate\n0.001" in shown and "best candidate\n0.003" in shown

@@ -30,7 +30,7 @@ def table(output: str) -> list[str]:
 
 def conclusion_lrs(c: dict) -> list[float]:
     """Every LR the answer row names: the best LR (or its candidates), the best range's ends, the learning edges."""
-    edges = c["learning_edge"]["patience_5"]
+    edges = c["learning_edge"]["with_early_stopping"]
     lrs = [*c["best"]["stability"]["set"], c["best_range"]["low_lr"], c["best_range"]["high_lr"],
            edges["none_up_to"], edges["all_from"], edges["all_up_to"], edges["none_from"]]
     return [lr for lr in lrs if lr is not None]
@@ -59,10 +59,10 @@ def test_metrics_diff_shows_a_learning_edge_that_moved_by_less_than_1e_5(repo):
     DVC printed "1e-05 -> 1e-05, change -0.0". The answer stage, run by DVC on edited conclusions, shows both."""
     path = repo / "metrics/summary.json"
     conclusions = json.loads(path.read_text())
-    committed = conclusions["learning_edge"]["patience_5"]["all_from"]
+    committed = conclusions["learning_edge"]["with_early_stopping"]["all_from"]
     moved = 1e-05
     assert round(committed, 5) == moved != committed  # indistinguishable at 5 decimals
-    conclusions["learning_edge"]["patience_5"]["all_from"] = moved
+    conclusions["learning_edge"]["with_early_stopping"]["all_from"] = moved
     path.write_text(json.dumps(conclusions, indent=2))
     dvc(repo, "repro", "--single-item", "answer")
     diff = dvc(repo, "metrics", "diff", extra_env={"COLUMNS": "160"}).stdout
@@ -91,6 +91,7 @@ def test_no_metric_shares_a_name_with_a_parameter(tmp_path):
 
 
 def test_readme_states_the_committed_answer_in_its_own_words():
-    """README's one-sentence answer is the conclude stage's, from the committed numbers (not a stale copy)."""
-    conclusions = json.loads((REPO_ROOT / "metrics/summary.json").read_text())
-    assert " ".join(conclusions["statement"].split()) in " ".join(README.split())
+    """README's one-sentence answer is REPORT.md's (the report stage's, from the committed numbers), not a stale copy."""
+    report = (REPO_ROOT / "REPORT.md").read_text()
+    sentence = next(line for line in report.splitlines() if line.startswith("**In one sentence:** "))
+    assert " ".join(sentence.removeprefix("**In one sentence:** ").split()) in " ".join(README.split())

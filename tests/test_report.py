@@ -10,7 +10,7 @@ from stages import report
 from stages.lib import conclusions as C, lr_find_scores
 from stages.lib.experiment_paths import VERIFIED_RESULTS
 from tests.committed import committed_params
-from tests.synthetic import analyze, curve, run, typical_sweep
+from tests.synthetic import curve, run, typical_sweep, written
 
 SPLIT = {name: {"size": n, "class_counts": {str(d): n // 10 for d in range(10)}}
          for name, n in (("train", 3000), ("valid", 5000), ("test", 10000))}
@@ -38,50 +38,47 @@ def conclusions_of(runs, curves=None, ablation=None) -> dict:
     return json.loads(json.dumps(C.json_safe(c)))
 
 
-SINGLE_SEED = {"file": "metrics/single_seed_sweep.csv", "lrs": 46, "same_grid": True, "held": ["best LR"], "moved": [],
-               "rows": [{"conclusion": "best LR", "single": "0.001", "study": "0.001", "held": True, "how": "the same"}]}
+SINGLE_SEED = {"file": "metrics/single_seed_sweep.csv", "lrs": 46, "same_grid": True, "held": ["best"], "moved": [],
+               "rows": [{"conclusion": "best", "single": 0.001, "study": [0.001], "held": True, "why": "in_best_set"}]}
 
 
-def completed(c: dict, lrs: pd.DataFrame, facts: dict) -> dict:
-    """What the conclude stage adds to the conclusions before writing metrics/summary.json (stages/conclude.py)."""
-    measured = dict(zip(lrs["lr"], lrs["train_time_median_s"]))
-    return {**c, "checks": [], "checks_wall_s": 0.0, "checks_made_under_other_settings": [],
-            "rules_descriptive": ["*Cost* of a run: ...", "*Still improving when stopped*: ..."],
-            "still_improving": C.still_improving(lrs, c["best"]["lr"]), "single_seed": SINGLE_SEED,
-            "verification": None, "wall_time": C.wall_time(facts["cost"]),
-            "per_lr": [{**row, "measured_median_s": measured.get(row["lr"])} for row in c["per_lr"]]}
+def completed(c: dict, w: dict) -> dict:
+    """What the conclude stage adds to the conclusions before writing metrics/summary.json (stages/conclude.py), with
+    its per-LR table as the report reads it back from conclusions_per_lr.csv."""
+    return {**c, "checks": [], "checks_wall_s": 0.0, "checks_made_under_other_settings": [], "single_seed": SINGLE_SEED,
+            "verification": None, "wall_time": C.wall_time(w["facts"]["cost"]),
+            "per_lr": json.loads(w["lrs"].to_json(orient="records"))}
 
 
-def render(summary, lrs, tmp_path, runs=None, c=None):
-    runs = runs if runs is not None else analyze(*typical_sweep())[0]
-    c = completed(c or conclusions_of(runs), lrs, summary)
-    _, lr_find = range_test_scores_for(runs, lrs, summary)
-    return report.render(committed_params(tmp_path), c, summary, SPLIT, "Total params: 121,994\n", lr_find)
+def render(w: dict, tmp_path, c=None):
+    """REPORT.md of written() tables; c: conclusions other than w's own (an ablation's)."""
+    c = completed(c or w["summary"], w)
+    _, lr_find = range_test_scores_for(w["judged"], w["lrs"], w["summary"])
+    return report.render(committed_params(tmp_path), c, w["facts"], SPLIT, "Total params: 121,994\n", lr_find)
 
 
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
-    raw_runs, raw_curves = typical_sweep()
-    runs, lrs, s = analyze(raw_runs, raw_curves)
-    c = conclusions_of(raw_runs, raw_curves)
-    text = render(s, lrs, tmp_path, runs, c)
+    w = written(*typical_sweep())
+    text, c = render(w, tmp_path), w["summary"]
     best = c["best"]
-    assert f"**In one sentence:** {c['statement']}" in text
+    assert f"**In one sentence:** {report.statement(completed(c, w))}" in text
+    assert report.statement(completed(c, w)).startswith("Use a learning rate from 0.001 to 0.003")
     assert "**Best accuracy: LR 0.001 to 0.003** (2 grid LRs)" in text and "paired TOST over 3 seeds" in text
     low, high = best["valid_interval"]
     assert f"at 0.001: 98.00% mean validation accuracy, 95% t-interval [{100 * low:.2f}, {100 * high:.2f}]" in text
     assert "**Best accuracy/time trade-off: LR 0.003" in text and "10.0 epochs fewer" in text
     assert "**With patience 5, runs at LR 1e-06 and below are stopped on the initial plateau**" in text
     assert "every seed learns from 0.0001 up" in text
-    for rule in c["rules"].values():
-        assert f"- {rule}" in text
+    for rule in report.rule_lines(c):  # every rule, each once, with no value of a setting in its words
+        assert text.count(rule) == 1
+    assert "patience 5" not in "".join(report.RULES.values()) and "2,000 paired seed resamples" in text
     assert "| best LR | 0.001 |" in text  # the stability table
     assert "| 1e-05 | 2/3 [9–99%] | 50.33% (no run: seeds split) | 70.00% (2 runs) |" in text
 
 
 def test_a_sweep_where_nothing_learned_says_so_and_names_no_tradeoff(tmp_path):
     raw = [run(lr, seed, 0.11) for lr in (1e-6, 1e-5) for seed in range(2)]
-    runs, lrs, s = analyze(raw)
-    text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
+    text = render(written(raw), tmp_path)
     assert "**No learning rate learned anything**" in text
     assert "no best range and no trade-off to report" in text and "Best accuracy/time trade-off" not in text
     assert "there is no best range to judge the range test's suggestions against" in text
@@ -94,18 +91,14 @@ def test_every_shape_of_a_three_lr_sweep_renders(tmp_path):
     for shape in itertools.product(outcomes, repeat=3):
         raw = [run(lr, seed, outcomes[kind][seed] + 0.01 * i) for i, (lr, kind) in enumerate(zip((1e-3, 1e-2, 3e-2), shape))
                for seed in (0, 1)]
-        runs, lrs, s = analyze(raw)
-        text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
+        text = render(written(raw), tmp_path)
         assert "None" not in text and "nan" not in text.lower().replace("nanogpt", ""), shape
     raw = [run(1e-3, 0, 0.11), run(1e-3, 1, 0.12), run(1e-2, 0, 0.11), run(1e-2, 1, 0.5)]
-    runs, lrs, s = analyze(raw)
-    assert "at no LR above it did every seed learn" in render(s, lrs, tmp_path, runs, conclusions_of(raw))
+    assert "at no LR above it did every seed learn" in render(written(raw), tmp_path)
 
 
 def test_one_seed_has_no_intervals_and_says_why(tmp_path):
-    raw = [run(1e-3, 0, 0.97), run(1e-2, 0, 0.96)]
-    runs, lrs, s = analyze(raw)
-    text = render(s, lrs, tmp_path, runs, conclusions_of(raw))
+    text = render(written([run(1e-3, 0, 0.97), run(1e-2, 0, 0.96)]), tmp_path)
     assert "(one seed: no interval)" in text and "one seed: its stability cannot be measured" in text
     assert " nan" not in text.lower() and "[nan" not in text.lower()
 
@@ -124,8 +117,7 @@ def test_a_sweep_made_in_parts_says_its_wall_time_means_little():
 
 
 def test_the_range_test_section_states_each_rule_against_the_sweep(tmp_path):
-    runs, lrs, s = analyze(*typical_sweep())
-    text = render(s, lrs, tmp_path, runs)
+    text = render(written(*typical_sweep()), tmp_path)
     section = text.split("## Can a one-minute LR range test predict the sweep?")[1].split("\n## ")[0]
     # valley: 1.1e-3 and 0.9e-3 snap to 0.001, 2.9e-3 to 0.003: all in the best range (0.001 - 0.003)
     assert "| valley | 0.0011 [0.0009 – 0.0029] |" in section and "| 3/3 |" in section
@@ -136,11 +128,11 @@ def test_the_range_test_section_states_each_rule_against_the_sweep(tmp_path):
 
 
 def test_the_still_improving_section_counts_runs_below_and_above_the_best_lr(tmp_path):
-    runs, lrs, s = analyze(*typical_sweep())
-    text = render(s, lrs, tmp_path, runs)
+    w = written(*typical_sweep())
+    text = render(w, tmp_path)
     section = text.split("## Were runs still improving when early stopping ended them?")[1].split("\n## ")[0]
     # every run at an LR below the best where some seed learned: 1e-05 (2 of 3 learned) and 1e-04
-    below = runs[runs["lr"].isin([1e-5, 1e-4])]
+    below = w["judged"][w["judged"]["lr"].isin([1e-5, 1e-4])]
     improving = int(below["still_improving"].sum())
     assert f"Below the best LR (0.001), {improving} of 6 runs were still improving" in section
     assert "| 1e-05 |" in section and "| 3e-02 |" not in section and "| 1e-06 |" not in section
@@ -164,15 +156,15 @@ def ablation_of(runs, curves, extra_accs):
     return pd.DataFrame(longer_runs), pd.concat(longer_curves, ignore_index=True)
 
 
-def patience_5_sweep():
-    """The typical sweep as the default study has it: its runs (patience 5), learning curves and raw runs."""
+def default_sweep():
+    """The typical sweep as the default study has it: its runs (runs.csv), learning curves and raw runs."""
     raw_runs, raw_curves = typical_sweep()
-    runs, _, _ = analyze(raw_runs, raw_curves)
-    return runs, pd.concat(raw_curves, ignore_index=True), raw_runs, raw_curves
+    w = written(raw_runs, raw_curves)
+    return w["runs"], w["curves"], raw_runs, raw_curves
 
 
 def ablation_section(extra_accs) -> str:
-    runs, curves, raw_runs, raw_curves = patience_5_sweep()
+    runs, curves, raw_runs, raw_curves = default_sweep()
     longer = ablation_of(runs, curves, extra_accs)
     c = conclusions_of(raw_runs, raw_curves, ablation=([longer], ["patience-20"]))
     c["patience_ablation"]["settings"] = EXPERIMENT["set"]  # as the conclude stage adds it
@@ -198,7 +190,7 @@ def test_the_patience_section_with_a_consistent_gain_says_the_explanation_holds(
 def test_an_ablation_without_the_best_lr_is_not_judged():
     text = ablation_section({1e-5: lambda seed: [0.9] * 25, 1e-3: lambda seed: [0.97] * 20})
     assert "| 0.001 |" in text  # with the reference: judged
-    runs, curves, raw_runs, raw_curves = patience_5_sweep()
+    runs, curves, raw_runs, raw_curves = default_sweep()
     longer_runs, longer_curves = ablation_of(runs, curves, {1e-5: lambda seed: [0.9] * 25,
                                                             1e-3: lambda seed: [0.97] * 20})
     only_small = (longer_runs[longer_runs["lr"] == 1e-5], longer_curves[longer_curves["lr"] == 1e-5])
@@ -258,7 +250,7 @@ def test_make_verifys_record_of_other_runs_is_not_quoted_as_this_studys():
 
 def test_runs_too_short_for_a_slope_are_n_a_not_a_crash():
     """A tiny study's runs with fewer than 3 validated epochs have no slope: NaN in sweep.csv, null in summary.json."""
-    c = {"still_improving": {"rule": "", "window": 10, "best_lr": 0.001, "below_best": {"improving": 0, "runs": 2},
+    c = {"still_improving": {"window": 10, "best_lr": 0.001, "below_best": {"improving": 0, "runs": 2},
                              "from_best_up": {"improving": 0, "runs": 2},
                              "per_lr": [{"lr": 0.001, "valid_mean": 0.17, "epochs_median": 2.0, "improving": 0, "seeds": 2,
                                          "slope_last10_median": None, "best_gain_last10_median": None,

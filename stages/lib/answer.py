@@ -45,7 +45,7 @@ def _span(low, high) -> str | None:
 
 def answer_row(conclusions: dict) -> dict:
     """The row, from the conclude stage's conclusions; null where the sweep has no such LR."""
-    best, edges = conclusions["best"], conclusions["learning_edge"]["patience_5"]
+    best, edges = conclusions["best"], conclusions["learning_edge"]["with_early_stopping"]
     best_range, tradeoff = conclusions["best_range"], conclusions["tradeoff"]
     anything_learned = conclusions["best_range"]["low_lr"] is not None
     never = [f"<={lr_name(edges['none_up_to'])}" if edges["none_up_to"] is not None else None,

@@ -1,10 +1,11 @@
-"""The study's conclusions, each with its rule, its interval and its stability over seeds.
+"""The study's conclusions, each with its rule, its interval and its stability over seeds: every choice the study
+makes is made here, and only here.
 
-Input: the sweep's seed x LR results (metrics/runs.csv and the learning curves). One function, `decide`,
-applies every rule of RULES to a set of runs; the same function runs on all seeds, on every seed resample
-(a paired bootstrap: the same draw of seeds for every LR) and with each seed left out, and how often each
-candidate comes out is the pick's stability. A conclusion names one LR only when it comes out in at least
-STABLE_SHARE of the resamples; otherwise it is a set of candidates with their shares.
+Input: the aggregate's tables (metrics/runs.csv and the learning curves). One function, `decide`, applies every rule
+to a set of runs; the same function runs on all seeds, on every seed resample (a paired bootstrap: the same draw of
+seeds for every LR) and with each seed left out, and how often each candidate comes out is the pick's stability. A
+conclusion names one LR only when it comes out in at least STABLE_SHARE of the resamples; otherwise it is a set of
+candidates with their shares. Each rule is a function or a key here; stages/report.py words it, under the same name.
 """
 
 import math
@@ -15,54 +16,107 @@ import pandas as pd
 from scipy import stats
 
 from stages.lib import inference as I, params as P
-from stages.lib.analysis import (IMPROVING_WINDOW, RULES as ANALYSIS_RULES, contiguous_range, epochs_to_target,
-                                  learning_edges)
+from stages.lib.tables import log10_lr, pooled_sec_per_epoch
 
 STABLE_SHARE = 0.8  # a pick is one LR when the rule picks it in at least this share of seed resamples
 SHOWN_SHARE = 0.05  # candidates picked less often than this are left out of the sets
 DIGITS = 6
 
-RULES = {
-    "learned": "A run *learned* when its best validation accuracy is above `analysis.chance_level`. Per LR, the "
-               "fraction of seeds that learned comes with its exact (Clopper-Pearson) 95% interval; where seeds split "
-               "between learning and not, the accuracy reported is that of the seeds that learned, beside the fraction.",
-    "intervals": "Means over seeds come with Student-t 95% intervals (a percentile bootstrap under-covers with 5 "
-                 "values). Accuracies are also read against the binomial noise of the images they are measured on.",
-    "best": "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the "
-            "smaller LR).",
-    "equivalent": "*As good as the best*: every seed learned, and the paired difference (best LR minus this LR, seed "
-                  "by seed) is shown to lie within `analysis.tolerance`: its 90% t-interval is inside "
-                  "(-tolerance, +tolerance) (TOST, two one-sided tests at 5%). An interval that merely contains 0 is "
-                  "not enough: with 5 seeds it does for LRs that are clearly worse.",
-    "best_range": "*Best range*: the contiguous LRs around the best LR that are as good as the best. Contiguous "
-                  "because a user picks an interval of LRs, and a grid step that is not shown equivalent breaks it.",
-    "tradeoff": "*Trade-off LR*: among the LRs as good as the best, those whose paired saving in epochs to early "
-                "stopping against the best LR is significant (95% t-interval above 0); of them the fewest median "
-                "epochs (ties: higher mean accuracy, then the smaller LR). If none saves measurably, the trade-off "
-                "is the best LR itself.",
-    "time_to_target": "*Time to target* (DAWNBench/MLPerf style): epochs until a run's validation accuracy first "
-                      "reaches the best mean minus `analysis.tolerance`; a seed that never does counts as infinitely "
-                      "slow; the LR with the lowest median (ties: higher mean, smaller LR). In resamples the target "
-                      "stays the one of all seeds.",
-    "edges": "*Learning edges (patience 5)*: going down from the best LR, the smallest LR down to which every seed "
-             "learns at every LR, and the largest LR at and below which no seed learns; the same going up.",
-    "edge_without_patience": "*Learning edge without patience*: the small LRs trained again without early stopping "
-                             "until validation accuracy first exceeds the chance level (or a cap); per LR the epochs "
-                             "that takes, and a power law E = c * LR^b fitted (least squares on log10 scales) to the "
-                             "runs that got there.",
-    "noise": "*Noise of the images*: the binomial standard error sqrt(p(1-p)/n) of the best LR's mean accuracy on the "
-             "n validation (and test) images; the LRs whose mean lies within one such error below the best's are "
-             "listed: gaps smaller than the images' own sampling error.",
-    "ablation": "*Patience ablation verdict*: the article's section 5-3 explanation (early stopping cuts slow LRs off) "
-                "holds at an LR below the best range when more patience raises its validation accuracy significantly "
-                "more than it raises the best LR's (paired by seed, 95% t-interval of the difference above 0) and its "
-                "test accuracy rises too; runs that reach the epoch cap are censored (their gain is a lower bound). "
-                "'holds' at every such LR, 'holds in part' at some, 'does not hold' at none.",
-    "stability": f"*Stability*: every pick above is made again on {I.RESAMPLES:,} paired seed resamples (the same draw "
-                 f"of seeds for every LR, fixed generator) and with each seed left out. A conclusion names one LR only "
-                 f"when it is picked in at least {STABLE_SHARE:.0%} of the resamples; otherwise it names the "
-                 f"candidates with their shares.",
-}
+EPS = 1e-9  # float noise: 0.98 - 0.975 must count as within 0.005
+IMPROVING_WINDOW = 10  # epochs: whether a run was still improving is read off its last epochs
+IMPROVING_ALPHA = 0.05  # one-sided, for the slope of validation accuracy being above 0
+NO_SLOPE = {"slope_last10": math.nan, "slope_p": math.nan, "best_gain_last10": math.nan,
+            "loss_change_last10": math.nan, "still_improving": False}  # a run with fewer than 3 validated epochs
+
+
+# --- the rules' building blocks (stages/report.py words each rule, under the same name) ---------------------------
+
+def learned(best_valid_acc, chance_level: float):
+    """Rule "learned": a run learned when its best validation accuracy is above the chance level."""
+    return best_valid_acc > chance_level
+
+
+def epochs_to_target(curves: pd.DataFrame, target: float) -> pd.Series:
+    """Per (lr, seed): the first epoch whose validation accuracy reaches target; absent if none does."""
+    reached = curves[curves["valid_acc"] >= target - EPS]
+    return reached.groupby(["lr", "seed"])["epoch"].min()
+
+
+def contiguous_range(flags: list[bool], start: int) -> tuple[int, int]:
+    """First and last position of the run of True flags that contains start."""
+    low = high = start
+    while low > 0 and flags[low - 1]:
+        low -= 1
+    while high < len(flags) - 1 and flags[high + 1]:
+        high += 1
+    return low, high
+
+
+def learning_edges(fractions: list[float], best: int) -> dict:
+    """Rule "edges": where learning stops, on each side of the best LR (positions into the LR-sorted table).
+
+    all_from/all_to: the farthest position from best such that every LR from best to it learned at every seed.
+    none_to/none_from: the edge of the outermost block of LRs at which no seed learned; None if there is none.
+    The positions strictly between form the band where only some seeds learn (or the pattern is mixed).
+    """
+    n = len(fractions)
+    below, above = list(range(best, -1, -1)), list(range(best, n))
+
+    def side(outward: list[int]) -> tuple:
+        all_learn = None
+        for i in outward:
+            if fractions[i] < 1:
+                break
+            all_learn = i
+        none_learn = None
+        for i in reversed(outward):  # from the far end inwards, while no seed learns
+            if fractions[i] > 0:
+                break
+            none_learn = i
+        inner = outward.index(all_learn) + 1 if all_learn is not None else 0
+        outer = outward.index(none_learn) if none_learn is not None else len(outward)
+        return all_learn, none_learn, sorted(outward[inner:outer])
+
+    all_from, none_to, band_low = side(below)
+    all_to, none_from, band_high = side(above)
+    return {"all_from": all_from, "none_to": none_to, "band_low": band_low,
+            "all_to": all_to, "none_from": none_from, "band_high": band_high}
+
+
+def pareto_mask(accuracy: list[float], cost: list[float]) -> list[bool]:
+    """Rule "pareto": points no other point beats on both counts: at least as accurate and as cheap, one strictly."""
+    acc = [round(a, 9) for a in accuracy]
+    return [
+        not any(acc[j] >= acc[i] and cost[j] <= cost[i] and (acc[j] > acc[i] or cost[j] < cost[i])
+                for j in range(len(acc)))
+        for i in range(len(acc))
+    ]
+
+
+def improvement_at_stop(history: pd.DataFrame, window: int = IMPROVING_WINDOW,
+                        alpha: float = IMPROVING_ALPHA) -> dict:
+    """Rule "still_improving": was a run still improving when it stopped? history: one run's epochs (epoch,
+    train_loss, valid_acc).
+
+    Over its last `window` validated epochs (all of them if it has fewer): slope_last10, the least-squares slope
+    of validation accuracy per epoch, and slope_p, the one-sided p-value of that slope being above 0;
+    best_gain_last10, the best-so-far validation accuracy at the end minus the best-so-far just before those
+    epochs (before the first epoch: the first epoch's); loss_change_last10, the training loss's relative change
+    over them (negative: still falling); still_improving, slope above 0 with p below alpha.
+    """
+    done = history[np.isfinite(history["valid_acc"])].sort_values("epoch")  # a diverged epoch has no accuracy
+    if len(done) < 3:  # no slope to speak of
+        return dict(NO_SLOPE)
+    last = done.iloc[-window:]
+    fit = stats.linregress(last["epoch"], last["valid_acc"], alternative="greater")
+    best_so_far = done["valid_acc"].cummax().to_numpy()
+    before = best_so_far[-window - 1] if len(done) > window else best_so_far[0]
+    losses = done["train_loss"].to_numpy()
+    loss_before = losses[-window - 1] if len(done) > window else losses[0]
+    slope, p = float(fit.slope), float(fit.pvalue)
+    return {"slope_last10": slope, "slope_p": p, "best_gain_last10": float(best_so_far[-1] - before),
+            "loss_change_last10": float(losses[-1] / loss_before - 1) if loss_before > 0 else math.nan,
+            "still_improving": bool(slope > 0 and p < alpha)}
 
 
 @dataclass(frozen=True)
@@ -89,7 +143,7 @@ def as_matrices(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, t
     """The runs as matrices; every LR must have run with every seed (a paired design)."""
     reached = epochs_to_target(curves, target)
     runs = runs.assign(to_target=[reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])],
-                       learned_now=runs["best_valid_acc"] > chance_level)
+                       learned_now=learned(runs["best_valid_acc"], chance_level))
 
     def matrix(column: str) -> pd.DataFrame:
         table = runs.pivot(index="seed", columns="lr", values=column).sort_index().sort_index(axis=1)
@@ -124,7 +178,7 @@ def equivalent_flags(r: Runs, best: int, tolerance: float) -> np.ndarray:
 
 
 def decide(r: Runs, tolerance: float) -> dict:
-    """Every pick of RULES on these runs: LRs (floats) or None where the rule picks nothing."""
+    """Every pick of the rules on these runs: LRs (floats) or None where the rule picks nothing."""
     mean = r.valid.mean(axis=0).round(9)
     med_epochs = np.median(r.epochs, axis=0)
     best = int(np.lexsort((r.lrs, med_epochs, -mean))[0])
@@ -197,10 +251,28 @@ def smallest_set(shares: dict) -> list:
     return sorted(chosen, key=lambda v: (v is None, v or 0))
 
 
-def per_lr(r: Runs, tolerance: float, valid_images: int) -> pd.DataFrame:
+def per_run(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, target: float) -> pd.DataFrame:
+    """One row per run: whether it learned, its epochs to the target (NaN: never reached), and whether it was still
+    improving when it stopped (rule "still_improving", with its slope and gains)."""
+    reached = epochs_to_target(curves, target)
+    at_stop = {key: improvement_at_stop(history) for key, history in curves.groupby(["lr", "seed"])}
+    rows = []
+    for run in runs.sort_values(["lr", "seed"]).itertuples():
+        key = (run.lr, run.seed)
+        rows.append({"lr": float(run.lr), "seed": int(run.seed), "log10_lr": log10_lr(run.lr),
+                     "best_valid_acc": run.best_valid_acc, "epochs": int(run.epochs),
+                     "learned": bool(learned(run.best_valid_acc, chance_level)),
+                     "epochs_to_target": reached.get(key, math.nan), **at_stop.get(key, NO_SLOPE)})
+    return pd.DataFrame(rows)
+
+
+def per_lr(r: Runs, tolerance: float, valid_images: int, runs: pd.DataFrame, judged_runs: pd.DataFrame) -> pd.DataFrame:
     """One row per LR: seeds that learned (Clopper-Pearson), accuracies (t-intervals; of the seeds that learned
-    where they split), equivalence to the best, epochs saved against it, time to target."""
+    where they split), equivalence to the best, epochs saved against it, time to target, its median cost in pooled
+    seconds and whether it is on the Pareto front of mean accuracy against median epochs, and how many of its runs
+    were still improving when they stopped. judged_runs: per_run()'s table."""
     full = decide(r, tolerance)
+    per_epoch = pooled_sec_per_epoch(runs)
     best = int(np.flatnonzero(r.lrs == full["best"])[0])
     equivalent = equivalent_flags(r, best, tolerance) if r.learned.any() else np.zeros(len(r.lrs), bool)
     best_mean = float(r.valid[:, best].mean())
@@ -216,8 +288,10 @@ def per_lr(r: Runs, tolerance: float, valid_images: int) -> pd.DataFrame:
         saving = I.paired_saving(r.epochs[:, best], r.epochs[:, i])
         to_target = np.where(np.isnan(r.to_target[:, i]), np.inf, r.to_target[:, i])
         median_to_target = float(np.median(to_target))
+        judged = judged_runs[np.isclose(judged_runs["lr"], lr)]
         rows.append({
-            "lr": float(lr), "seeds": n, "learned": k, "learned_low": cp[0], "learned_high": cp[1],
+            "lr": float(lr), "log10_lr": log10_lr(lr), "seeds": n, "learned": k, "learned_fraction": k / n,
+            "learned_low": cp[0], "learned_high": cp[1],
             "valid_mean": valid[0], "valid_low": valid[1], "valid_high": valid[2],
             "learned_valid_mean": learned_valid[0], "learned_valid_low": learned_valid[1],
             "learned_valid_high": learned_valid[2], "test_mean": test[0], "test_low": test[1], "test_high": test[2],
@@ -229,9 +303,16 @@ def per_lr(r: Runs, tolerance: float, valid_images: int) -> pd.DataFrame:
             "saving_significant": saving["significant"],
             "to_target_median": median_to_target if math.isfinite(median_to_target) else math.nan,
             "reached_target": int(np.isfinite(to_target).sum()),
+            "cost_median_s": float(np.median(r.epochs[:, i])) * per_epoch,
+            "still_improving": int(judged["still_improving"].astype(bool).sum()),
+            "slope_last10_median": float(judged["slope_last10"].median()),
+            "best_gain_last10_median": float(judged["best_gain_last10"].median()),
+            "loss_change_last10_median": float(judged["loss_change_last10"].median()),
         })
     table = pd.DataFrame(rows)
-    numeric = [c for c in table.columns if c != "lr" and table[c].dtype == float]
+    table.insert(table.columns.get_loc("cost_median_s") + 1, "pareto",
+                 pareto_mask(table["valid_mean"].tolist(), table["epochs_median"].tolist()))
+    numeric = [c for c in table.columns if c not in ("lr", "log10_lr") and table[c].dtype == float]
     table[numeric] = table[numeric].round(DIGITS)
     return table
 
@@ -267,25 +348,25 @@ def largest_saving(table: pd.DataFrame, best_lr: float) -> dict:
     return {"lr": float(x["lr"]), "saving_mean": x["saving_mean"], "saving_interval": [x["saving_low"], x["saving_high"]]}
 
 
-def still_improving(sweep_table: pd.DataFrame, best_lr: float) -> dict:
+def still_improving(table: pd.DataFrame, best_lr: float) -> dict:
     """The article's section 5-3 asks whether early stopping cuts slow (small-LR) runs off while they still improve:
-    per LR where a seed learned, how many runs were still improving at their last epoch (the aggregate's rule and
-    its per-LR medians, from metrics/sweep.csv), and the counts below the best LR and from it up."""
-    learned = sweep_table[sweep_table["learned_fraction"] > 0]
-    improving = (learned["still_improving_fraction"] * learned["seeds"]).round().astype(int)
+    per LR where a seed learned, how many runs were still improving at their last epoch (rule "still_improving",
+    per_lr()'s columns), and the counts below the best LR and from it up."""
+    learned_lrs = table[table["learned"] > 0]
 
     def count(mask) -> dict:
-        return {"improving": int(improving[mask].sum()), "runs": int(learned.loc[mask, "seeds"].sum())}
+        return {"improving": int(learned_lrs.loc[mask, "still_improving"].sum()),
+                "runs": int(learned_lrs.loc[mask, "seeds"].sum())}
 
     return {
-        "rule": next(rule for rule in ANALYSIS_RULES if rule.startswith("*Still improving")),
-        "window": IMPROVING_WINDOW,
-        "best_lr": best_lr, "below_best": count(learned["lr"] < best_lr), "from_best_up": count(learned["lr"] >= best_lr),
+        "window": IMPROVING_WINDOW, "alpha": IMPROVING_ALPHA, "best_lr": best_lr,
+        "below_best": count(learned_lrs["lr"] < best_lr), "from_best_up": count(learned_lrs["lr"] >= best_lr),
         "per_lr": [{"lr": float(row.lr), "valid_mean": row.valid_mean, "epochs_median": row.epochs_median,
-                    "improving": int(n), "seeds": int(row.seeds), "slope_last10_median": row.slope_last10_median,
+                    "improving": int(row.still_improving), "seeds": int(row.seeds),
+                    "slope_last10_median": row.slope_last10_median,
                     "best_gain_last10_median": row.best_gain_last10_median,
                     "loss_change_last10_median": row.loss_change_last10_median}
-                   for row, n in zip(learned.itertuples(), improving)],
+                   for row in learned_lrs.itertuples()],
     }
 
 
@@ -393,7 +474,7 @@ def upper_edge(curves: pd.DataFrame, runs: pd.DataFrame, above: float, chance_le
         for _, run in group.sort_values("epoch").groupby("seed"):
             accuracy = run["valid_acc"].fillna(0.0)  # a diverged epoch has no accuracy
             peak = accuracy.max()
-            if peak <= chance_level:
+            if not learned(peak, chance_level):
                 never += 1
             elif accuracy.iloc[-1] < peak - (peak - chance_level) / 2:
                 collapsed += 1
@@ -523,41 +604,8 @@ def split_sensitivity(runs: pd.DataFrame, curves: pd.DataFrame, splits: dict, sp
     if out and all(low is not None for low, _ in ranges):
         low, high = max(low for low, _ in ranges), min(high for _, high in ranges)
         common = {"low_lr": low, "high_lr": high, "draws": len(ranges)} if low <= high else None
-    return {"default_split_seed": split_seed, "splits": out, "common_range": common,
-            "rule": "common_range: the LRs inside the best range on the study's split and on every other split"}
-
-
-def statement(c: dict) -> str:
-    """The one sentence at the top of README and REPORT, from the numbers."""
-    r, best, t, edge = c["best_range"], c["best"], c["tradeoff"], c["learning_edge"]
-    if r["low_lr"] is None:
-        return "No learning rate learned anything: check the settings (patience, max_epochs, split sizes)."
-    best_text = (f"{best['lr']:g}" if best["stability"]["stable"] else
-                 " or ".join(f"{lr:g}" for lr in best["stability"]["set"]) + " (the seeds decide between them)")
-    epochs = best["epochs_median"]
-    splits, draws = c["split_sensitivity"], ""
-    if splits["splits"]:
-        common = splits["common_range"]
-        draws = (f"from {common['low_lr']:g} to {common['high_lr']:g} on all {common['draws']} draws of the "
-                 f"images tried; " if common else
-                 f"on the {len(splits['splits']) + 1} draws of the images tried the ranges do not overlap; ")
-    sentence = (f"Use a learning rate from {r['low_lr']:g} to {r['high_lr']:g} (shown as good as the best within "
-                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; {draws}best {best_text}, "
-                f"{100 * best['valid_mean']:.2f}% validation): about {epochs:g} epochs, {best['seconds_median']:.0f} s "
-                f"here, to early stopping; "
-                + ("no LR as good as the best stops measurably sooner, so the trade-off is the best LR itself"
-                   if not t["saves_epochs"] else
-                   f"LR {t['lr']:g} is as good and saves {t['saving_mean']:.1f} epochs"))
-    failing = [row["lr"] for row in c["per_lr"] if row["lr"] > best["lr"] and row["learned"] < row["seeds"]]
-    sentence += (f"; above {r['high_lr']:g} accuracy falls, and from {failing[0]:g} up some seeds do not learn at all"
-                 if failing else "")
-    fit = (edge.get("without_patience") or {}).get("fit")
-    p5 = edge["patience_5"]
-    if p5["none_up_to"] is not None and fit:
-        sentence += (f"; at {p5['none_up_to']:g} and below, patience {c['patience']} stops every run on the initial plateau, but "
-                     f"given about {fit['c']:.3g} x LR^{fit['exponent_b']:.2f} epochs "
-                     f"({fit['c'] * 1e-6 ** fit['exponent_b']:.0f} at 1e-6) they learn too")
-    return sentence + "."
+    # common_range: the LRs inside the best range on the study's split and on every other split
+    return {"default_split_seed": split_seed, "splits": out, "common_range": common}
 
 
 def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float, patience: int,
@@ -569,9 +617,16 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
     target = target_accuracy(runs, tolerance)
     r = as_matrices(runs, curves, chance_level, target)
     full, stable = decide(r, tolerance), stability(r, tolerance)
-    table = per_lr(r, tolerance, valid_images)
+    judged = per_run(runs, curves, chance_level, target)
+    table = per_lr(r, tolerance, valid_images, runs, judged)
     row = lambda lr: table[table["lr"] == lr].iloc[0]  # noqa: E731
-    cost_per_epoch = float(runs["train_time_s"].sum() / max(runs["epochs"].sum(), 1))
+    cost_per_epoch = pooled_sec_per_epoch(runs)
+    best_position = int(np.flatnonzero(r.lrs == full["best"])[0])
+    bands = learning_edges(table["learned_fraction"].tolist(), best_position)
+
+    def band(positions: list[int]) -> list[dict]:
+        return [{"lr": float(table.loc[i, "lr"]), "learned": f"{table.loc[i, 'learned']}/{table.loc[i, 'seeds']}"}
+                for i in positions]
     best, tradeoff = row(full["best"]), row(full["tradeoff"] if full["tradeoff"] is not None else full["best"])
 
     def described(x, key: str) -> dict:
@@ -582,13 +637,13 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
 
     edges = ("none_up_to", "all_from", "all_up_to", "none_from")
     c = {
-        "rules": RULES,
         "runs": len(runs), "lrs": len(r.lrs), "seeds": len(r.seeds),
         "tolerance": tolerance, "chance_level": chance_level, "patience": patience, "stable_share": STABLE_SHARE,
+        "resamples": I.RESAMPLES, "confidence": I.CONFIDENCE,
         "pick_labels": PICKS,
-        "best": {**described(best, "best"), "rule": RULES["best"]},
+        "best": described(best, "best"),
         "best_range": {
-            "rule": RULES["best_range"], "low_lr": full["range_low"], "high_lr": full["range_high"],
+            "low_lr": full["range_low"], "high_lr": full["range_high"],
             "lrs": int(table["in_best_range"].sum()), "tolerance": tolerance,
             "equivalent_lrs": [float(lr) for lr in table.loc[table["equivalent"], "lr"]],
             "equivalent_outside": [float(lr) for lr in table.loc[table["equivalent"] & ~table["in_best_range"], "lr"]],
@@ -597,49 +652,51 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
             "equivalence_intervals": [{"lr": float(x["lr"]), "interval": [x["diff_low90"], x["diff_high90"]]}
                                       for x in table[table["equivalent"]].to_dict("records")],
         },
-        "tradeoff": {**described(tradeoff, "tradeoff"), "rule": RULES["tradeoff"], "saves_epochs": full["tradeoff_saves"],
+        "tradeoff": {**described(tradeoff, "tradeoff"), "saves_epochs": full["tradeoff_saves"],
                      "saving_mean": tradeoff["saving_mean"], "saving_interval": [tradeoff["saving_low"], tradeoff["saving_high"]],
                      "largest_saving": largest_saving(table, full["best"])},
-        "time_to_target": {"rule": RULES["time_to_target"], "target_valid_acc": round(target, DIGITS),
+        "time_to_target": {"target_valid_acc": round(target, DIGITS),
                            "lr": full["fastest_to_target"],
                            "epochs_median": None if full["fastest_to_target"] is None
                            else row(full["fastest_to_target"])["to_target_median"],
                            "epochs_interval": to_target_interval(r, full["fastest_to_target"]),
                            "stability": stable["fastest_to_target"]},
         "learning_edge": {
-            "rule": RULES["edges"],
-            "patience_5": {key: full[key] for key in edges} | {
+            # with the sweep's early stopping (train.patience), as every run of the sweep was made
+            "with_early_stopping": {key: full[key] for key in edges} | {
+                "partial_low": band(bands["band_low"]), "partial_high": band(bands["band_high"]),
                 "stability": {key: stable[key] for key in edges},
                 "learned_intervals": {key: learned_interval(table, full[key]) for key in edges},
-                "stopped_at_epoch": sorted({int(e) for e in runs.loc[(runs["best_valid_acc"] <= chance_level)
+                "stopped_at_epoch": sorted({int(e) for e in runs.loc[~learned(runs["best_valid_acc"], chance_level)
                                                                       & (runs["lr"] < full["best"]), "epochs"]})},
             "without_patience": None,
             "upper": upper_edge(curves, runs, full["all_up_to"] or full["best"], chance_level),
         },
-        "noise": {"rule": RULES["noise"],
-                  **noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table)},
+        "noise": {**noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table)},
         "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
         "patience_ablation": None,
+        "still_improving": still_improving(table, full["best"]),
         "per_lr": table.to_dict("records"),
+        "per_run": judged.to_dict("records"),
     }
     if edge is not None:
         edge_runs, edge_curves, experiment = edge
         free = edge_without_patience(edge_runs, edge_curves, curves, runs)
-        none_up_to = c["learning_edge"]["patience_5"]["none_up_to"]
+        none_up_to = c["learning_edge"]["with_early_stopping"]["none_up_to"]
         # the edge is the patience's when, given the epochs, every LR up from one at or below that edge learned
         free["set_by_patience"] = bool(free["every_lr_learns_from"] is not None and none_up_to is not None
                                        and free["every_lr_learns_from"] <= none_up_to)
-        c["learning_edge"]["without_patience"] = {"rule": RULES["edge_without_patience"], **experiment, **free}
+        c["learning_edge"]["without_patience"] = {**experiment, **free}
     if ablation is not None and full["range_low"] is not None:
         longer, names = ablation
         gains = pd.concat([patience_gains(lr_runs, lr_curves, runs, patience) for lr_runs, lr_curves in longer],
                           ignore_index=True)
         means = runs.groupby("lr")["best_valid_acc"].mean().to_dict()
-        c["patience_ablation"] = {"rule": RULES["ablation"], "experiments": names, **(ablation_verdict(
+        c["patience_ablation"] = {"experiments": names, **(ablation_verdict(
             gains, full["best"], full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
             "reference_lr": full["best"], "population": [], "holds_at": [], "verdict": "no twins",
             "censored_runs": 0, "capped_lrs": [], "per_lr": []})}
-    return {"statement": statement(c), **c}
+    return c
 
 
 def json_safe(value):

@@ -1,7 +1,7 @@
 """The study's extra experiments (committed as data) and the conclusions drawn from everything.
 
-Kept apart from stages/lib/paths.py only because the aggregate depends on that module: a name added there would
-mark the aggregate changed, and it cannot run again without the 230 runs' folders (see README, "Layout").
+Kept apart from stages/lib/paths.py, which the aggregate depends on: a name added here changes nothing the
+aggregate depends on.
 tests/test_dvc_yaml.py checks these paths against dvc.yaml like the others.
 """
 
@@ -24,6 +24,8 @@ VERIFIED_RESULTS = ("best_valid_acc", "test_acc", "epochs", "best_epoch", "stopp
 # the earlier single-seed sweep (46 LRs, one run each, before the study had seeds): the conclude stage compares
 SINGLE_SEED_SWEEP_CSV = Path("metrics/single_seed_sweep.csv")
 
-# conclude: every conclusion with its rule, interval and stability, and the per-LR table they are drawn from
-SUMMARY_JSON = Path("metrics/summary.json")  # the study's summary: every conclusion, its rule, interval, stability
+# conclude: every conclusion with its interval and stability, and the tables per LR and per run they are drawn from
+SUMMARY_JSON = Path("metrics/summary.json")  # the study's summary: every conclusion, its interval, stability
 CONCLUSIONS_PER_LR_CSV = Path("metrics/conclusions_per_lr.csv")  # one row per LR: learned, t-intervals, TOST, saving
+CONCLUSIONS_PER_RUN_CSV = Path("metrics/conclusions_per_run.csv")  # one row per run: learned, to target, improving
+PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR with its role, for `dvc metrics show metrics/per_lr`

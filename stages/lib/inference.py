@@ -18,9 +18,6 @@ CONFIDENCE = 0.95
 EQUIVALENCE_ALPHA = 0.05  # each one-sided test of TOST; together: the 90 % interval inside the margin
 RESAMPLES = 2000  # seed resamples for the stability of each pick
 RESAMPLE_SEED = 0  # fixed: the same runs always give the same shares
-# The aggregate's per-LR table keeps its percentile-bootstrap columns (valid_ci_low/high): the earlier rules'.
-BOOTSTRAP_RESAMPLES = 10_000
-BOOTSTRAP_SEED = 0  # fixed: the same runs always give the same intervals
 
 
 def t_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -80,25 +77,3 @@ def shares(picks: list) -> dict:
     """How often each value was picked, most often first: {value: share}. None counts as a value."""
     counts = Counter(picks)
     return {value: n / len(picks) for value, n in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
-
-
-def bootstrap_ci(values, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean; NaN for fewer than 2 values (no spread to resample)."""
-    values = np.asarray(values, dtype=float)
-    if len(values) < 2:
-        return math.nan, math.nan
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    means = values[rng.integers(0, len(values), size=(BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return float(low), float(high)
-
-
-def paired_difference(best, other, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean of best - other over the same seeds, and its t-interval; NaN interval for one seed."""
-    diff = np.asarray(best, dtype=float) - np.asarray(other, dtype=float)
-    mean = float(diff.mean())
-    if len(diff) < 2:
-        return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(diff) - 1) * diff.std(ddof=1) / math.sqrt(len(diff)))
-    return mean, mean - half, mean + half

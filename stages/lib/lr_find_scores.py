@@ -25,8 +25,9 @@ def snap(lr: float, grid: list[float]) -> float:
 
 
 def score(suggestions: pd.DataFrame, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
-    """One row per (seed, rule): suggestions (the lr_find stage's table) against runs.csv, sweep.csv and the
-    summary's best and trade-off LRs. A rule that gave no suggestion keeps its row, with NaN/None."""
+    """One row per (seed, rule): suggestions (the lr_find stage's table) against the conclude stage's tables (runs:
+    conclusions_per_run.csv, with test_acc from runs.csv; lrs: conclusions_per_lr.csv) and the summary's best and
+    trade-off LRs. A rule that gave no suggestion keeps its row, with NaN/None."""
     grid = sorted(float(lr) for lr in lrs["lr"])
     best_lr = summary["best"]["lr"]
     tradeoff_lr = summary["tradeoff"]["lr"] if summary.get("tradeoff") else math.nan

@@ -13,8 +13,7 @@ MODEL_SUMMARY_FILE = Path("metrics/model_summary.txt")
 RUNS_CSV = Path("metrics/runs.csv")  # one row per (LR, seed)
 SWEEP_CSV = Path("metrics/sweep.csv")  # one row per LR, across seeds
 CURVES_CSV = Path("metrics/learning_curves.csv")  # one row per (LR, seed, epoch)
-SWEEP_JSON = Path("metrics/sweep.json")  # runs, cost, machine; the per-LR files' roles (the conclusions: summary.json)
-PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR, for `dvc metrics show metrics/per_lr`
+SWEEP_JSON = Path("metrics/sweep.json")  # runs, stops, cost, machine (no conclusion: those are summary.json's)
 
 # lr_find: the LR range test, one curve per training seed, and each rule's suggestion
 LR_FIND_CURVES_CSV = Path("metrics/lr_find/curves.csv")  # one row per (seed, step)

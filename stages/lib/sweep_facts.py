@@ -9,12 +9,10 @@ DIGITS = 6  # statistics are rounded to this many decimals in the tables (LRs ar
 ARITHMETIC = ("cpu_capability", "onednn_isa", "mkl_isa", "isa_pins")
 
 
-def sweep_facts(runs: pd.DataFrame, lrs: pd.DataFrame, tolerance: float, confidence: float) -> dict:
+def sweep_facts(runs: pd.DataFrame) -> dict:
     return {
-        "lrs": len(lrs), "seeds": int(runs["seed"].nunique()), "runs": len(runs),
-        "confidence": confidence,
+        "lrs": int(runs["lr"].nunique()), "seeds": int(runs["seed"].nunique()), "runs": len(runs),
         "stopped_by": {reason: int(n) for reason, n in runs["stopped_by"].value_counts().sort_index().items()},
-        "pareto_lrs": [float(lr) for lr in lrs.loc[lrs["pareto"], "lr"]],
     }
 
 

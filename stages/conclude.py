@@ -109,7 +109,8 @@ def roles(lr: float, row, conclusions: dict) -> list[str]:
         found += ["best" if best["stability"]["stable"] else "best candidate"] if named(best) else []
         if trade["saves_epochs"] and named(trade):
             found.append("trade-off" if trade["stability"]["stable"] else "trade-off candidate")
-        found += ["fastest to target"] if target["lr"] == lr else []
+        if target["lr"] is not None and named(target):
+            found.append("fastest to target" if target["stability"]["stable"] else "fastest to target candidate")
         found += ["best range"] if not found and row.in_best_range else []
     found += ["no learning"] if row.learned == 0 else ["partial learning"] if row.learned < row.seeds else []
     return found

@@ -26,7 +26,8 @@ from stages.lib.paths import (CURVES_CSV, FIGURE_NAMES, LR_FIND_CURVES_CSV, LR_F
 FIGSIZE = (8, 5.5)
 WIDE_FIGSIZE = (13, 5.5)
 PICK_STYLE = {"best": ("tab:green", "--"), "best candidate": ("tab:green", "--"), "trade-off": ("tab:red", ":"),
-              "trade-off candidate": ("tab:red", ":"), "fastest to target": ("tab:brown", "-.")}
+              "trade-off candidate": ("tab:red", ":"), "fastest to target": ("tab:brown", "-."),
+              "fastest to target candidate": ("tab:brown", "-.")}
 
 
 def _lr_axis(ax) -> None:
@@ -53,7 +54,7 @@ def named_picks(summary: dict) -> list[tuple[str, float]]:
     if trade and trade["saves_epochs"]:
         picks.append(("trade-off" if trade["stability"]["stable"] else "trade-off candidate", trade))
     if target:
-        picks.append(("fastest to target", target))
+        picks.append(("fastest to target" if target["stability"]["stable"] else "fastest to target candidate", target))
     for label, pick in picks:
         for lr in pick_lrs(pick):
             named.setdefault(lr, []).append(label)

@@ -90,12 +90,12 @@ experiments: setup
 
 # the tests run README's SSH and S3 remote examples: DVC's back-ends for them are part of the test environment.
 # TEST_WORKERS pytest processes (pytest-xdist) take whole modules, longest first (tests/conftest.py): the end-to-end
-# tests mostly wait on process start-up and DVC's bookkeeping, so two share 2 cores well. The slowest tests are listed
-# at the end, for docs/test-durations.md.
+# tests mostly wait on process start-up and DVC's bookkeeping, so two share 2 cores well. Every test of a second or
+# more is listed at the end with its time (docs/test-durations.md is made from that list).
 TEST_WORKERS ?= 2
 test: REMOTES := ssh,s3
 test: setup
-	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=0 --durations-min=1
 
 # The quick tests only (no end-to-end DVC runs): about 2 minutes.
 test-fast: setup

@@ -21,8 +21,8 @@ E2E_MODULES = ("test_e2e_", "test_plots_page", "test_readme_views")
 # The longest modules first, in this order, then the rest as collected: `make test` hands whole modules to two pytest
 # workers (pytest-xdist, --dist loadfile) in this order, so that neither is left with a long module at the end. The
 # second is one that does not need the tiny study, which the first worker makes meanwhile.
-LONGEST_FIRST = ("test_e2e_parallel", "test_e2e_slurm", "test_e2e_sweep", "test_e2e_store", "test_e2e_ablation",
-                 "test_e2e_ssh_remote")
+LONGEST_FIRST = ("test_e2e_parallel", "test_e2e_slurm", "test_e2e_shards", "test_e2e_sweep", "test_e2e_store",
+                 "test_e2e_ablation", "test_e2e_ssh_remote")
 
 
 def module_name(item) -> str:

@@ -26,6 +26,7 @@ TINY = {
     "data.train_size": 300, "data.valid_size": 300,
     "train.max_epochs": 4, "train.patience": 2,
     "sweep.lrs": [1.0e-06, 0.001, 0.01], "sweep.seeds": [0, 1],
+    "lr_find.steps": 50,  # a range test of 50 batches: every rule still reads a curve off it
 }
 # One CPU thread, as each of `make run`'s workers has: the same floating-point sums, so runs repeat to the bit.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

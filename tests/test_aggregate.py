@@ -1,8 +1,6 @@
 """The aggregate stage reads exactly the runs params.yaml names, refuses mixed settings, and writes the sweep's
 tables with no choice in them."""
 
-import json
-
 import pandas as pd
 import pytest
 

@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 from stages.lib.paths import FIGURE_NAMES
-from tests.pipeline import REPO_ROOT, STUDY_MADE, copy_study, dvc, read_csv, run, set_params
+from tests.pipeline import REPO_ROOT, STUDY_MADE, TINY, copy_study, dvc, read_csv, run, set_params
 
 TRAIN_STAGES = ["train@1e-06-0", "train@1e-06-1", "train@0.001-0", "train@0.001-1", "train@0.01-0", "train@0.01-1"]
 
@@ -130,7 +130,7 @@ def test_metrics_and_plots_commands(repo):
 
 def test_the_lr_range_test_runs_per_seed_and_is_judged_against_the_sweep(repo):
     curves = read_csv(repo / "metrics/lr_find/curves.csv")
-    assert {r["seed"] for r in curves} == {"0", "1"} and len(curves) <= 2 * 200
+    assert {r["seed"] for r in curves} == {"0", "1"} and len(curves) <= 2 * TINY["lr_find.steps"]
     suggestions = read_csv(repo / "metrics/lr_find/suggestions.csv")
     assert [(r["seed"], r["rule"]) for r in suggestions[:2]] == [("0", "valley"), ("0", "steep")]
     scores = read_csv(repo / "metrics/lr_find/scores.csv")

@@ -1,6 +1,7 @@
 """The Makefile's environment: a prebuilt one (VENV=/abs/path) is used as it is, a fresh clone of a set-up project
 installs nothing again, and a path PATH cannot hold stops with one clear line."""
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,7 +14,10 @@ VENV = REPO_ROOT / ".venv"
 
 
 def make(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    # as typed in a shell: not a make run by `make test VENV=...`, whose variables its children would inherit
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VENV")}
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=env)
 
 
 def project_copy(dest: Path) -> Path:

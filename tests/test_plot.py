@@ -1,7 +1,5 @@
 """The figures, drawn from hand-made sweeps: every one of them, also where nothing learned."""
 
-import json
-
 import pandas as pd
 import pytest
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 import yaml
 
 from tests.pipeline import TINY, commit, dvc, make_repo, set_params
@@ -32,6 +33,18 @@ def make_origin(tmp_path_factory) -> Path:
     dvc(repo, "remote", "add", "-d", "shared", str(base / "remote"))
     commit(repo, "tiny sweep, shared remote")
     return repo
+
+
+@pytest.fixture(scope="module")
+def origin(tmp_path_factory):
+    """The tiny sweep committed with a shared remote, once per module (tests/test_e2e_parallel.py, _shards.py)."""
+    return make_origin(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def serial(tiny_study):
+    """The same tiny sweep trained one stage at a time by `dvc repro`, with one thread (read only)."""
+    return tiny_study
 
 
 def timing_free(value):

@@ -10,21 +10,10 @@ import time
 import psutil
 import pytest
 
-from tests.parallel import (LONG_RUNS, TRAIN_STAGES, _csv, _wait_for_processes_to_end, lock_content, make_origin,
+from tests.parallel import (origin, serial,  # noqa: F401 (fixtures)
+                            LONG_RUNS, TRAIN_STAGES, _csv, _wait_for_processes_to_end, lock_content,
                             on_its_own, processes_in, results, trained, worker_logs)
 from tests.pipeline import clone, commit, dvc, env, run_study, set_params
-
-
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory):
-    return make_origin(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def serial(tiny_study):
-    """The same tiny sweep trained one stage at a time by `dvc repro`, with one thread (read only)."""
-    return tiny_study
 
 
 def test_two_jobs_give_the_serial_results_and_a_clean_status(origin, serial):

@@ -12,21 +12,10 @@ import time
 import pytest
 import yaml
 
-from tests.parallel import (LONG_RUNS, TRAIN_STAGES, _csv, _wait_for_processes_to_end, make_origin, on_its_own,
+from tests.parallel import (origin, serial,  # noqa: F401 (fixtures)
+                            LONG_RUNS, TRAIN_STAGES, _csv, _wait_for_processes_to_end, on_its_own,
                             processes_in, results, trained, worker_logs)
 from tests.pipeline import clone, commit, copy_study, dvc, env, run, run_study, set_params
-
-
-
-@pytest.fixture(scope="module")
-def origin(tmp_path_factory):
-    return make_origin(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def serial(tiny_study):
-    """The same tiny sweep trained one stage at a time by `dvc repro`, with one thread (read only)."""
-    return tiny_study
 
 
 def test_a_share_stopped_half_way_resumes_on_a_fresh_machine_from_what_it_pushed(origin):

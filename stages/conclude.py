@@ -18,7 +18,8 @@ from stages.lib import atomic, conclusions as C, earlier_answer, inputs, params 
 from stages.lib.cli import clear_errors
 from stages.lib.experiment_paths import (CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
                                          EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV, EXPERIMENTS_DIR, PER_LR_DIR,
-                                         SINGLE_SEED_SWEEP_CSV, SUMMARY_JSON, VERIFIED_RESULTS, VERIFY_JSON)
+                                         SINGLE_SEED_SWEEP_CSV, SPEED_CHECK_CURVES_CSV, SPEED_CHECK_EXPERIMENT_JSON,
+                                         SPEED_CHECK_RUNS_CSV, SUMMARY_JSON, VERIFIED_RESULTS, VERIFY_JSON)
 from stages.lib.layout import SPLIT_METRICS_FILE
 from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_EXPERIMENT_JSON, ABLATION_RUNS_CSV, CURVES_CSV, RUNS_CSV,
                               SWEEP_CSV, SWEEP_JSON)
@@ -67,7 +68,8 @@ def made_like(check_runs: pd.DataFrame, runs: pd.DataFrame) -> bool:
 
 
 def edge_made_like(info: dict, params: dict) -> bool:
-    """The learning-edge runs were made with this sweep's split, sizes, batch size, loss and precision."""
+    """The learning-edge (or speed-check) runs were made with this sweep's split, sizes, batch size, loss and
+    precision."""
     return info.get("settings") == C.sweep_settings(params)
 
 
@@ -98,21 +100,27 @@ def beside_the_conclusions(conclusions: dict, s: P.Analysis, runs: pd.DataFrame)
 
 
 def roles(lr: float, row, conclusions: dict) -> list[str]:
-    """What the conclusions say of one LR, for its per_lr/ file: the picks that name it (a pick the seeds can move
-    names each of its candidates), the best range, or where its seeds did not all learn."""
+    """What the conclusions say of one LR, for its per_lr/ file: the recommended range, the picks that name it (a pick
+    the seeds can move names each of its candidates), the best range, or where its seeds did not all leave the
+    plateau."""
     def named(pick: dict) -> bool:
         return lr in pick["stability"]["set"] if pick["stability"]["leave_one_seed_out"] else pick["lr"] == lr
 
     best, trade, target = conclusions["best"], conclusions["tradeoff"], conclusions["time_to_target"]
+    advice = conclusions["recommended"]
     found = []
+    if advice["low_lr"] is not None and advice["low_lr"] <= lr <= advice["high_lr"]:
+        stated = advice["stated"]
+        found.append("recommended" if stated["low_lr"] <= lr <= stated["high_lr"] else "recommended (end uncertain)")
     if conclusions["best_range"]["low_lr"] is not None:
         found += ["best" if best["stability"]["stable"] else "best candidate"] if named(best) else []
         if trade["saves_epochs"] and named(trade):
             found.append("trade-off" if trade["stability"]["stable"] else "trade-off candidate")
         if target["lr"] is not None and named(target):
             found.append("fastest to target" if target["stability"]["stable"] else "fastest to target candidate")
-        found += ["best range"] if not found and row.in_best_range else []
-    found += ["no learning"] if row.learned == 0 else ["partial learning"] if row.learned < row.seeds else []
+        found += ["as good as the best"] if not found and row.in_best_range else []
+    found += (["never leaves the plateau"] if row.learned == 0 else
+              ["some seeds never leave the plateau"] if row.learned < row.seeds else [])
     return found
 
 
@@ -170,6 +178,14 @@ def main() -> None:
             longer.append(tables[:2])
             names.append(name)
             checks.append(cost(name, tables[0], wall_time(tables[2])))
+    speed = None
+    if SPEED_CHECK_RUNS_CSV.exists():
+        speed_info = inputs.read_json(SPEED_CHECK_EXPERIMENT_JSON)
+        if edge_made_like(speed_info, params) and speed_info["level"] == s.learned_accuracy:
+            speed = (inputs.read_csv(SPEED_CHECK_RUNS_CSV), inputs.read_csv(SPEED_CHECK_CURVES_CSV))
+            checks.append(cost("speed-check", speed[0], speed_info["wall_s"]))
+        else:
+            other_settings.append("speed-check")
     splits = {}
     for seed, tables in split_experiments().items():
         if made_like(tables[0], runs):
@@ -178,7 +194,8 @@ def main() -> None:
             other_settings.append(f"{SPLIT_PREFIX}{seed}")
     checks += [cost(f"{SPLIT_PREFIX}{seed}", runs_, wall_time(info)) for seed, (runs_, _, info) in splits.items()]
     conclusions = C.assemble(runs, curves, s.tolerance, s.chance_level, train.patience,
-                             valid_images=split["valid"]["size"], test_images=split["test"]["size"], edge=edge,
+                             valid_images=split["valid"]["size"], test_images=split["test"]["size"],
+                             learned_accuracy=s.learned_accuracy, speed=speed, edge=edge,
                              ablation=(longer, names) if longer else None,
                              splits={seed: tables[:2] for seed, tables in splits.items()},
                              split_seed=data.split_seed)

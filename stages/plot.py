@@ -83,14 +83,23 @@ def _shade_best_range(ax, summary: dict, label: str) -> None:
                    label=f"{label} ({r['low_lr']:g} – {r['high_lr']:g})")
 
 
+def _shade_recommended(ax, summary: dict) -> None:
+    """The recommended range (the part the seed resamples do not move) as a darker band."""
+    advice = summary.get("recommended")
+    if advice and advice["low_lr"] is not None:
+        span = advice["stated"]
+        ax.axvspan(span["low_lr"], span["high_lr"], color="tab:green", alpha=0.28,
+                   label=f"recommended: as good, not measurably slower ({span['low_lr']:g} – {span['high_lr']:g})")
+
+
 def _seed_points(ax, runs: pd.DataFrame, column: str, color: str, label: str) -> None:
-    """Every run: filled where it learned, hollow where it stayed at the chance level."""
+    """Every run: filled where it left the initial plateau, hollow where it stayed at the chance level."""
     learned = runs["learned"].astype(str) == "True"
     ax.scatter(runs.loc[learned, "lr"], runs.loc[learned, column], s=12, color=color, alpha=0.45, zorder=3,
-               label=f"{label}, each seed that learned")
+               label=f"{label}, each seed that left the plateau")
     if (~learned).any():
         ax.scatter(runs.loc[~learned, "lr"], runs.loc[~learned, column], s=16, facecolors="none", edgecolors=color,
-                   alpha=0.8, lw=0.8, zorder=3, label=f"{label}, each seed that did not learn")
+                   alpha=0.8, lw=0.8, zorder=3, label=f"{label}, each seed that stayed on it")
 
 
 def decision_window(lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
@@ -105,13 +114,30 @@ def decision_window(lrs: pd.DataFrame, summary: dict) -> pd.DataFrame:
 
 
 def _accuracy_panel(ax, runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict, chance_line: bool) -> None:
+    """Every seed, and per LR the mean with its t-interval where every seed is on one side of the chance level (the
+    band stops at 1). Where seeds split, a mean over two clusters describes no run: the seeds that left the plateau
+    get their own mean (a diamond), and the fraction that left it is drawn with its exact interval."""
     if summary["best_range"]:
-        _shade_best_range(ax, summary, f"best range: shown as good as the best (±{summary['best_range']['tolerance']:g})")
+        _shade_best_range(ax, summary, f"as good as the best (±{summary['best_range']['tolerance']:g})")
+    _shade_recommended(ax, summary)
     _seed_points(ax, runs, "best_valid_acc", "tab:blue", "validation")
-    ax.fill_between(lrs["lr"], lrs["valid_low"], lrs["valid_high"], color="tab:blue", alpha=0.25, lw=0,
-                    label=f"{100 * summary['confidence']:g}% t-interval of the mean")
-    ax.plot(lrs["lr"], lrs["valid_mean"], "o-", ms=3, color="tab:blue", label=f"validation, mean of {_seeds_label(summary)}")
-    ax.plot(lrs["lr"], lrs["test_mean"], "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
+    split = (lrs["learned"] > 0) & (lrs["learned"] < lrs["seeds"])
+    whole = lrs.assign(**{column: lrs[column].where(~split) for column in ("valid_mean", "valid_low", "valid_high")})
+    ax.fill_between(whole["lr"], whole["valid_low"], whole["valid_high"].clip(upper=1.0), color="tab:blue", alpha=0.25,
+                    lw=0, label=f"{100 * summary['confidence']:g}% t-interval of the mean")
+    ax.plot(whole["lr"], whole["valid_mean"], "o-", ms=3, color="tab:blue",
+            label=f"validation, mean of {_seeds_label(summary)}")
+    ax.plot(lrs["lr"], lrs["test_mean"].where(~split), "s--", ms=2, color="tab:orange", alpha=0.8, label="test, mean")
+    if split.any():
+        parted = lrs[split]
+        ax.scatter(parted["lr"], parted["learned_valid_mean"], marker="D", s=22, color="tab:blue", zorder=4,
+                   label="seeds split: mean of those that left the plateau")
+        if chance_line:
+            ax.errorbar(parted["lr"], parted["learned_fraction"],
+                        yerr=[parted["learned_fraction"] - parted["learned_low"],
+                              parted["learned_high"] - parted["learned_fraction"]],
+                        fmt="^", ms=5, color="tab:red", capsize=2, lw=1, zorder=4,
+                        label="seeds split: fraction that left the plateau (exact 95%)")
     _mark_picks(ax, summary)
     _lr_axis(ax)
     if chance_line:
@@ -138,7 +164,7 @@ def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     zoom.set_ylim(low - 0.15 * span, high + 0.45 * span)  # room at the top for the picks' labels
     zoom.set_xlim(window["lr"].min() / 1.15, window["lr"].max() * 1.15)
     zoom.set_ylabel("best validation accuracy (zoomed)")
-    zoom.set_title("Zoomed: the best range and one LR either side")
+    zoom.set_title("Zoomed: the LRs as good as the best, and one either side")
     fig.suptitle(f"Accuracy by learning rate ({_seeds_label(summary)} per LR)")
     zoom.xaxis.set_major_locator(FixedLocator(window["lr"].tolist()[::2]))  # the grid's own LRs, every other one
     zoom.xaxis.set_major_formatter(FuncFormatter(lambda lr, _: f"{lr:g}"))
@@ -171,36 +197,35 @@ def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     return fig
 
 
-def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    learned = lrs[lrs["learned_fraction"] > 0]
-    if learned.empty:  # nothing to place on a log-scale cost axis
-        ax.text(0.5, 0.5, "No learning rate learned: no accuracy to set against cost", ha="center", va="center",
-                transform=ax.transAxes)
-        ax.set_axis_off()
-        return fig
-    ax.errorbar(learned["cost_median_s"], learned["valid_mean"],
-                yerr=[learned["valid_mean"] - learned["valid_low"], learned["valid_high"] - learned["valid_mean"]],
+def _cost_panel(ax, shown: pd.DataFrame, summary: dict, norm) -> None:
+    """Mean validation accuracy against median cost, an LR a point coloured by its LR; a t-interval where every seed
+    left the plateau (a mean over seeds that split describes no run: hollow, no bar); the Pareto front; the
+    recommended LRs ringed in green; the picks labelled."""
+    every = shown["learned_fraction"] >= 1
+    ax.errorbar(shown.loc[every, "cost_median_s"], shown.loc[every, "valid_mean"],
+                yerr=[shown.loc[every, "valid_mean"] - shown.loc[every, "valid_low"],
+                      shown.loc[every, "valid_high"].clip(upper=1.0) - shown.loc[every, "valid_mean"]],
                 fmt="none", ecolor="grey", alpha=0.5, lw=1, zorder=2)
-    norm = Normalize(learned["log10_lr"].min(), learned["log10_lr"].max() + (1e-9 if learned["log10_lr"].nunique() == 1 else 0))
-    every = learned["learned_fraction"] >= 1
-    ax.scatter(learned.loc[every, "cost_median_s"], learned.loc[every, "valid_mean"], c=learned.loc[every, "log10_lr"],
-               cmap="viridis", norm=norm, s=25, zorder=3, label="LR where every seed learned")
+    ax.scatter(shown.loc[every, "cost_median_s"], shown.loc[every, "valid_mean"], c=shown.loc[every, "log10_lr"],
+               cmap="viridis", norm=norm, s=25, zorder=3, label="LR where every seed left the plateau")
     if (~every).any():
-        ax.scatter(learned.loc[~every, "cost_median_s"], learned.loc[~every, "valid_mean"], s=30, facecolors="none",
-                   edgecolors=plt.cm.viridis(norm(learned.loc[~every, "log10_lr"])), lw=1.2, zorder=3,
-                   label="LR where only some seeds learned (mean over all)")
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=ax, label="log10(learning rate)")
-    front = learned[learned["pareto"].astype(str) == "True"].sort_values("cost_median_s")
+        ax.scatter(shown.loc[~every, "cost_median_s"], shown.loc[~every, "valid_mean"], s=30, facecolors="none",
+                   edgecolors=plt.cm.viridis(norm(shown.loc[~every, "log10_lr"])), lw=1.2, zorder=3,
+                   label="LR where seeds split (mean over all: no run's)")
+    recommended = shown[shown["recommended"].astype(str) == "True"]
+    if len(recommended):
+        ax.scatter(recommended["cost_median_s"], recommended["valid_mean"], s=110, facecolors="none",
+                   edgecolors="tab:green", lw=1.5, zorder=4, label="recommended range (on all seeds)")
+    front = shown[shown["pareto"].astype(str) == "True"].sort_values("cost_median_s")
     ax.step(front["cost_median_s"], front["valid_mean"], where="post", color="black", lw=1, label="Pareto front (means)")
-    by_lr = learned.set_index("lr")
+    by_lr = shown.set_index("lr")
     for i, (label, lr) in enumerate(named_picks(summary)):
         if lr not in by_lr.index:
             continue
         # the pick's own row of the table, so the ring sits on its point whatever the axis range
         x, y = by_lr.loc[lr, "cost_median_s"], by_lr.loc[lr, "valid_mean"]
         color = PICK_STYLE[label.split(", ")[0]][0]
-        ax.scatter([x], [y], s=160 + 90 * i, facecolors="none", edgecolors=color, lw=2, zorder=4,
+        ax.scatter([x], [y], s=200 + 90 * i, facecolors="none", edgecolors=color, lw=2, zorder=4,
                    label=f"{label}: LR {lr:g}")
         ax.annotate(f"{label}: {lr:g}", xy=(x, y), xytext=(8, -14 - 11 * i), textcoords="offset points", fontsize=7,
                     color=color)
@@ -209,12 +234,37 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     # 100, not 10^2; and no offset (+1e1) when every LR costs the same, as in a short demo
     ax.xaxis.set_major_formatter(ScalarFormatter(useOffset=False))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("median cost to early stopping (s, log scale; epochs x pooled s/epoch)")
-    ax.set_ylabel("mean best validation accuracy")
+    ax.set_xlabel("median cost to early stopping (s, log scale; epochs incl. patience x pooled s/epoch)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.set_title(f"Accuracy against cost, every LR where a seed learned ({_seeds_label(summary)}; bars: interval)",
-                 fontsize=10)
-    ax.legend(loc="lower right", fontsize=7)
+
+
+def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
+    """Left: every LR where a seed left the plateau; right: zoomed on the LRs as good as the best and one either
+    side, where the accuracy/time choice is made."""
+    fig, (whole, zoom) = plt.subplots(1, 2, figsize=WIDE_FIGSIZE)
+    learned = lrs[lrs["learned_fraction"] > 0]
+    if learned.empty:  # nothing to place on a log-scale cost axis
+        whole.text(0.5, 0.5, "No learning rate left the initial plateau: no accuracy to set against cost",
+                   ha="center", va="center", transform=whole.transAxes)
+        whole.set_axis_off()
+        zoom.set_axis_off()
+        return fig
+    norm = Normalize(learned["log10_lr"].min(), learned["log10_lr"].max() + (1e-9 if learned["log10_lr"].nunique() == 1 else 0))
+    _cost_panel(whole, learned, summary, norm)
+    whole.set_ylabel("mean best validation accuracy")
+    whole.set_title("Every LR where a seed left the plateau", fontsize=10)
+    window = decision_window(lrs, summary)
+    window = window[window["learned_fraction"] >= 1]
+    _cost_panel(zoom, window, summary, norm)
+    span = max(window["valid_high"].clip(upper=1.0).max() - window["valid_low"].min(), 0.002)
+    zoom.set_ylim(window["valid_low"].min() - 0.1 * span, window["valid_high"].clip(upper=1.0).max() + 0.1 * span)
+    zoom.set_xlim(window["cost_median_s"].min() / 1.2, window["cost_median_s"].max() * 1.2)
+    zoom.set_ylabel("mean best validation accuracy (zoomed)")
+    zoom.set_title("Zoomed: the LRs as good as the best, and one either side (bars: 95% t-interval)", fontsize=10)
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=zoom, label="log10(learning rate)")
+    legend = dict(zip(*reversed(zoom.get_legend_handles_labels()))) | dict(zip(*reversed(whole.get_legend_handles_labels())))
+    fig.legend(list(legend.values()), list(legend), loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3, fontsize=8)
+    fig.suptitle(f"Accuracy against cost ({_seeds_label(summary)} per LR)")
     return fig
 
 
@@ -297,8 +347,8 @@ def save(fig, path) -> None:
 def with_conclusions(facts: dict, conclusions: dict) -> dict:
     """The aggregate's facts of the sweep with the conclude stage's picks: the figures draw the conclusions that
     summary.json states, and no others."""
-    view = {**facts, **{key: conclusions[key] for key in ("best", "best_range", "tradeoff", "time_to_target",
-                                                           "chance_level", "confidence")}}
+    view = {**facts, **{key: conclusions[key] for key in ("best", "best_range", "recommended", "tradeoff",
+                                                           "time_to_target", "chance_level", "confidence")}}
     if conclusions["best_range"]["low_lr"] is None:  # nothing learned: no range
         view["best_range"] = None
     return view

@@ -22,11 +22,13 @@ ARTICLE_NO_LEARNING_CLAIM = 1e-5  # the article: "below 1e-5, training does not 
 
 # Each rule of stages/lib/conclusions.py in words, under the name its code and summary.json give it.
 RULES = {
-    "learned": "A run *learned* when its best validation accuracy is above `analysis.chance_level`. Per LR, the "
-               "fraction of seeds that learned comes with its exact (Clopper-Pearson) 95% interval; where seeds split "
-               "between learning and not, the accuracy reported is that of the seeds that learned, beside the fraction.",
+    "learned": "A run *left the initial plateau* when its best validation accuracy is above "
+               "`analysis.chance_level` (the code and tables call this `learned`; it is not learning: a run stopped "
+               "there is barely above guessing). Per LR, the fraction of seeds that left it comes with its exact "
+               "(Clopper-Pearson) 95% interval; where seeds split, the accuracy reported is that of the seeds that left "
+               "it, beside the fraction, and no interval over all seeds is given.",
     "intervals": "Means over seeds come with Student-t 95% intervals (a percentile bootstrap under-covers with 5 "
-                 "values). Accuracies are also read against the binomial noise of the images they are measured on.",
+                 "values).",
     "best": "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the "
             "smaller LR).",
     "equivalent": "*As good as the best*: every seed learned, and the paired difference (best LR minus this LR, seed "
@@ -35,6 +37,25 @@ RULES = {
                   "not enough: with 5 seeds it does for LRs that are clearly worse.",
     "best_range": "*Best range*: the contiguous LRs around the best LR that are as good as the best. Contiguous "
                   "because a user picks an interval of LRs, and a grid step that is not shown equivalent breaks it.",
+    "recommended": "*Recommended range*: the contiguous LRs that are as good as every LR the seeds may call best "
+                   "(the best LR's set under 'Stability': which of two tied LRs is called best then does not matter) "
+                   "and measurably slower than none of them. Stated: its core, the LRs inside it in at least "
+                   "{stable_share:.0%} of seed resamples (the references stay those of all seeds); the range on all "
+                   "seeds is given beside it. Its time: the median epochs to early stopping of its runs, which include "
+                   "the patience.",
+    "slower": "*Measurably slower*: the extra epochs to early stopping against a reference LR, paired by seed, have "
+              "a 95% t-interval above 0. Not measurably slower is not 'as fast': with 5 seeds a difference of a few "
+              "epochs can hide in the interval.",
+    "not_told_apart": "*Cannot tell apart*: every LR is scored on the same validation images and the same seeds, so "
+                      "LRs are compared by their paired differences, not by each accuracy's binomial noise; the LRs "
+                      "whose 95% t-interval of (best - LR) contains 0 are listed. That is not 'as good': equivalence "
+                      "is shown by its own rule.",
+    "speed": "*How fast small LRs learn*: 'learns' means reaching `analysis.learned_accuracy` in validation "
+             "accuracy. The epochs until a run first does, against the LR, fitted as E = c * LR^b (least squares on "
+             "log10 scales) to the runs of the LRs below the best range where every seed got there within early "
+             "stopping and the median is at least 8 epochs (whole epochs are too coarse a clock below that); smaller "
+             "LRs are predicted by extrapolation with a 95% prediction interval for one run, and `make speed-check` "
+             "measures one of them.",
     "cost": "*Cost* of a run: its epochs times one per-epoch time pooled over the whole sweep (total training time / "
             "total epochs). Every LR does the same work per epoch, so cost ranks runs by epochs, independent of the "
             "machine and its load; measured seconds are reported beside it, never used to choose.",
@@ -46,27 +67,26 @@ RULES = {
                       "reaches the best mean minus `analysis.tolerance`; a seed that never does counts as infinitely "
                       "slow; the LR with the lowest median (ties: higher mean, smaller LR). In resamples the target "
                       "stays the one of all seeds.",
-    "edges": "*Learning edges (with the sweep's early stopping, `train.patience`)*: going down from the best LR, the "
-             "smallest LR down to which every seed learns at every LR, and the largest LR at and below which no seed "
-             "learns; the same going up.",
-    "edge_without_patience": "*Learning edge without patience*: the small LRs trained again without early stopping "
+    "edges": "*Plateau edges (with the sweep's early stopping, `train.patience`)*: going down from the best LR, the "
+             "smallest LR down to which every seed leaves the initial plateau at every LR, and the largest LR at and "
+             "below which no seed does; the same going up.",
+    "edge_without_patience": "*Plateau edge without patience*: the small LRs trained again without early stopping "
                              "until validation accuracy first exceeds the chance level (or a cap); per LR the epochs "
                              "that takes, and a power law E = c * LR^b fitted (least squares on log10 scales) to the "
-                             "runs that got there.",
-    "noise": "*Noise of the images*: the binomial standard error sqrt(p(1-p)/n) of the best LR's mean accuracy on the "
-             "n validation (and test) images; the LRs whose mean lies within one such error below the best's are "
-             "listed: gaps smaller than the images' own sampling error.",
+                             "runs that got there. It says when a run leaves the plateau, not when it learns.",
     "still_improving": "*Still improving when stopped* (the article's section 5-3): over a run's last 10 epochs, the "
                        "least-squares slope of its validation accuracy is above 0 with a one-sided p-value below 0.05; "
                        "reported beside the slope, the best-so-far accuracy's gain over those epochs and the training "
                        "loss's relative change. Descriptive only: no conclusion uses it.",
-    "ablation": "*Patience ablation verdict*: the article's section 5-3 explanation (early stopping cuts slow LRs off) "
-                "holds at an LR below the best range when more patience raises its validation accuracy significantly "
-                "more than it raises the best LR's (paired by seed, 95% t-interval of the difference above 0) and its "
-                "test accuracy rises too; runs that reach the epoch cap are censored (their gain is a lower bound). "
-                "'holds' at every such LR, 'holds in part' at some, 'does not hold' at none.",
+    "ablation": "*Patience ablation verdict*: does more patience raise the validation accuracy of the LRs below the "
+                "best range more than it raises the best LR's (the gain beyond the best LR's, paired by seed)? Pooled: "
+                "each seed's gain beyond the best LR's averaged over those LRs, a one-sided t-test over the seeds at "
+                "5%; per LR: one-sided t-tests with Holm's correction over the LRs. The verdict comes from the pooled test; "
+                "the per-LR tests say where the effect is large enough to show alone. Runs that reach the epoch cap "
+                "are censored (their gain is a lower bound).",
     "common_range": "*Range on every draw of the images*: the LRs inside the best range on the study's split and on "
-                    "every other split tried (`make experiments`).",
+                    "every other split tried (`make experiments`). With 3 seeds per draw, which LRs pass the "
+                    "equivalence test is largely luck: an LR that fails on one draw is not shown worse there.",
     "stability": "*Stability*: every pick above is made again on {resamples:,} paired seed resamples (the same draw "
                  "of seeds for every LR, fixed generator) and with each seed left out. A conclusion names one LR only "
                  "when it is picked in at least {stable_share:.0%} of the resamples; otherwise it names the "
@@ -78,37 +98,53 @@ def rule_lines(c: dict) -> list[str]:
     return [f"- {text.format(resamples=c['resamples'], stable_share=c['stable_share'])}" for text in RULES.values()]
 
 
-def statement(c: dict) -> str:
-    """The one sentence at the top of REPORT, from the conclusions' numbers."""
-    r, best, t, edge = c["best_range"], c["best"], c["tradeoff"], c["learning_edge"]
-    if r["low_lr"] is None:
-        return "No learning rate learned anything: check the settings (patience, max_epochs, split sizes)."
-    best_text = (f"{best['lr']:g}" if best["stability"]["stable"] else
-                 " or ".join(f"{lr:g}" for lr in best["stability"]["set"]) + " (the seeds decide between them)")
-    epochs = best["epochs_median"]
-    splits, draws = c["split_sensitivity"], ""
-    if splits["splits"]:
-        common = splits["common_range"]
-        draws = (f"from {common['low_lr']:g} to {common['high_lr']:g} on all {common['draws']} draws of the "
-                 f"images tried; " if common else
-                 f"on the {len(splits['splits']) + 1} draws of the images tried the ranges do not overlap; ")
-    sentence = (f"Use a learning rate from {r['low_lr']:g} to {r['high_lr']:g} (shown as good as the best within "
-                f"{100 * r['tolerance']:g} points on {c['seeds']} seeds; {draws}best {best_text}, "
-                f"{100 * best['valid_mean']:.2f}% validation): about {epochs:g} epochs, {best['seconds_median']:.0f} s "
-                f"here, to early stopping; "
-                + ("no LR as good as the best stops measurably sooner, so the trade-off is the best LR itself"
-                   if not t["saves_epochs"] else
-                   f"LR {t['lr']:g} is as good and saves {t['saving_mean']:.1f} epochs"))
-    failing = [row["lr"] for row in c["per_lr"] if row["lr"] > best["lr"] and row["learned"] < row["seeds"]]
-    sentence += (f"; above {r['high_lr']:g} accuracy falls, and from {failing[0]:g} up some seeds do not learn at all"
-                 if failing else "")
-    fit = (edge.get("without_patience") or {}).get("fit")
-    stopped = edge["with_early_stopping"]
-    if stopped["none_up_to"] is not None and fit:
-        sentence += (f"; at {stopped['none_up_to']:g} and below, patience {c['patience']} stops every run on the "
-                     f"initial plateau, but given about {fit['c']:.3g} x LR^{fit['exponent_b']:.2f} epochs "
-                     f"({fit['c'] * 1e-6 ** fit['exponent_b']:.0f} at 1e-6) they leave it")
-    return sentence + "."
+ANSWER_START, ANSWER_END = "<!-- answer: written by the report stage -->", "<!-- end of answer -->"
+
+
+def answer_block(c: dict) -> list[str]:
+    """The answer a practitioner acts on, at the top of REPORT and README (tests/test_readme_views.py checks that the
+    two agree): the recommended range first, then what the best gives, how fast, what is lost below and above, and
+    the learning edges, in at most about 80 words."""
+    rec, best, edge = c["recommended"], c["best"], c["learning_edge"]
+    if c["best_range"]["low_lr"] is None:
+        return ["**No learning rate left the initial plateau**: every run stayed at or below the chance level "
+                f"({c['chance_level']:g}). Check the settings (patience, max_epochs, split sizes)."]
+    best_lrs = " or ".join(f"{lr:g}" for lr in best["stability"]["set"] if lr is not None)
+    if rec["low_lr"] is None:
+        head = (f"**Use {best_lrs}**: no LR is both as accurate and not measurably slower against every LR the seeds "
+                f"may call best; ≈ {best['epochs_median']:g} epochs incl. {c['patience']} of patience.")
+    else:
+        span = rec["stated"]
+        head = (f"**Use a learning rate from {span['low_lr']:g} to {span['high_lr']:g}**: as accurate as the best, not "
+                f"measurably slower; ≈ {rec['epochs_median']:g} epochs incl. {c['patience']} of patience "
+                f"({rec['seconds_median']:.0f} s here).")
+    others = [f"{lr:g}" for lr in best["stability"]["set"] if lr is not None and lr != best["lr"]]
+    lines = [head, "", f"- Best: {pct(best['valid_mean'])} validation, {pct(best['test_mean'])} test at {best['lr']:g}"
+             + (f" (tied: {', '.join(others)})." if others else ".")]
+    below, above = rec.get("below"), rec.get("above") or {}
+    sides = []
+    if below:
+        sides.append(f"Lower LRs: as accurate down to {below['as_good_down_to']:g}, at {below['extra_epochs']:+.0f} "
+                     f"epochs.")
+    if above.get("as_good_up_to") is not None:
+        sides.append(f"Above {above['as_good_up_to']:g}: not shown as good"
+                     + (f"; from {above['seeds_fail_from']:g} some seeds fail." if above.get("seeds_fail_from") else "."))
+    if sides:
+        lines.append("- " + " ".join(sides))
+    stopped, fit = edge["with_early_stopping"], edge.get("speed")
+    if stopped["none_up_to"] is not None:
+        prediction = fit["predictions"][0] if fit else None
+        lines.append(f"- At ≤ {stopped['none_up_to']:g}, patience {c['patience']} stops every run on the plateau"
+                     + (f"; {100 * fit['level']:g}% would take ≈ {prediction['epochs']:.0f} epochs at "
+                        f"{prediction['lr']:g}." if prediction else "."))
+    core = rec["core"] if rec["low_lr"] is not None else None
+    if rec["low_lr"] is not None and core is None:
+        lines.append(f"- {c['seeds']} seeds; no LR is in this range in {c['stable_share']:.0%} of seed resamples.")
+    elif core and (core["low_lr"], core["high_lr"]) != (rec["low_lr"], rec["high_lr"]):
+        lines.append(f"- {c['seeds']} seeds; ends uncertain (all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
+    else:
+        lines.append(f"- {c['seeds']} seeds; no seed resample moves the range's ends.")
+    return [ANSWER_START, *lines, ANSWER_END]
 
 
 def pct(acc) -> str:
@@ -146,37 +182,56 @@ def lr_set(pick: dict) -> str:
 
 def conclusions(c: dict, s: dict) -> list[str]:
     """The conclusions in words, each from metrics/summary.json with its interval and stability."""
-    best, rng, trade, to_target, noise = c["best"], c["best_range"], c["tradeoff"], c["time_to_target"], c["noise"]
-    seeds = c["seeds"]
+    best, rng, trade, to_target, rec = c["best"], c["best_range"], c["tradeoff"], c["time_to_target"], c["recommended"]
+    seeds, apart = c["seeds"], c["not_told_apart"]
     if rng["low_lr"] is None:
-        return [f"1. **No learning rate learned anything**: every run stayed at or below the chance level "
+        return [f"1. **No learning rate left the initial plateau**: every run stayed at or below the chance level "
                 f"({c['chance_level']:g}). There is no best range and no trade-off to report: check the settings "
                 f"(patience, max_epochs, split sizes)."]
-    lines = [
-        f"1. **Best accuracy: LR {rng['low_lr']:g} to {rng['high_lr']:g}** ({rng['lrs']} grid LRs), every LR of which is "
-        f"shown as good as the best within {100 * rng['tolerance']:g} points (paired TOST over {seeds} seeds, every seed "
-        f"learned). Its ends move with the seeds: low end {lr_set(rng['ends']['low'])}; high end "
-        f"{lr_set(rng['ends']['high'])}. Also shown equivalent, outside the contiguous range: "
-        f"{lrs_list(rng['equivalent_outside'])}.",
+    references = lrs_list(rec["references"])
+    if rec["low_lr"] is None:
+        lines = [f"1. **No LR is recommended**: none is both as good as and not measurably slower than every LR the "
+                 f"seeds may call best ({references})."]
+    else:
+        shares = ", ".join(f"{x['lr']:g} {x['share']:.0%}" for x in rec["shares"])
+        core = rec["core"]
+        lines = [
+            f"1. **Recommended: LR {rec['stated']['low_lr']:g} to {rec['stated']['high_lr']:g}**, median "
+            f"{rec['epochs_median']:g} epochs to early stopping (quartiles {rec['epochs_quartiles'][0]:g} to "
+            f"{rec['epochs_quartiles'][1]:g}, {c['patience']} of them the patience; ≈ {duration(rec['seconds_median'])} "
+            f"here) over its {rec['runs']} runs, {pct(rec['valid_mean'])} mean validation accuracy, test "
+            f"{pct(rec['test_mean'])}. Each of its LRs is as good as every LR the seeds may call best ({references}; "
+            f"paired TOST within {100 * c['tolerance']:g} points) and measurably slower than none (paired epochs, "
+            f"95%). On all {seeds} seeds the range is {rec['low_lr']:g} to {rec['high_lr']:g} ({rec['lrs']} LRs); "
+            + (f"the LRs inside it in at least {c['stable_share']:.0%} of seed resamples, its core, are stated. "
+               if core else f"no LR is inside it in {c['stable_share']:.0%} of seed resamples. ")
+            + f"Share of resamples inside, per LR: {shares}. Low end {lr_set(rec['ends']['low'])}; high end "
+              f"{lr_set(rec['ends']['high'])}."]
+    lines += [
+        f"2. **As good as the best: LR {rng['low_lr']:g} to {rng['high_lr']:g}** ({rng['lrs']} grid LRs), every LR of "
+        f"which is shown as good as the best LR within {100 * rng['tolerance']:g} points (paired TOST over {seeds} "
+        f"seeds, every seed left the plateau); the lower ones are slower (table below, 'saved'). Low end "
+        f"{lr_set(rng['ends']['low'])}; high end {lr_set(rng['ends']['high'])}. Also shown equivalent, outside the "
+        f"contiguous range: {lrs_list(rng['equivalent_outside'])}.",
         f"   The most accurate LR is {lr_set(best['stability'])}; at {best['lr']:g}: {pct(best['valid_mean'])} mean "
         f"validation accuracy, 95% t-interval {interval(*best['valid_interval'])}, test {pct(best['test_mean'])} "
-        f"{interval(*best['test_interval'])}, {seeds} runs. One validation image is 0.02 points; the validation "
-        f"set's own binomial standard error at this accuracy is {100 * noise['valid_se']:.2f} points (test: "
-        f"{100 * noise['test_se']:.2f}), and {len(noise['lrs_within_one_valid_se_of_best'])} LRs' means lie within "
-        f"one such error of the best: {lrs_list(noise['lrs_within_one_valid_se_of_best'])}. The split is one draw "
-        f"(split seed fixed): see 'Another split' below.",
+        f"{interval(*best['test_interval'])}, {seeds} runs. Every LR is scored on the same {c['images']['valid']:,} "
+        f"validation images (one image: {100 / c['images']['valid']:.2f} points), so LRs are compared by paired "
+        f"differences, seed by seed. Their 95% interval contains 0 at {len(apart['lrs'])} LRs where every seed left "
+        f"the plateau: {lrs_list(apart['lrs'])}; that is not 'as good' (of them not shown equivalent: "
+        f"{lrs_list(apart['not_shown_equivalent'])}). The split is one draw (split seed fixed): see 'Another split' "
+        f"below.",
     ]
     most = trade["largest_saving"]
     if trade["saves_epochs"]:
-        trade = (f"2. **Best accuracy/time trade-off: LR {lr_set(trade['stability'])}**: as good as the best and "
+        trade = (f"3. **Best accuracy/time trade-off: LR {lr_set(trade['stability'])}**: as good as the best and "
                  f"{trade['saving_mean']:.1f} epochs fewer (paired 95% interval {trade['saving_interval'][0]:.1f} to "
                  f"{trade['saving_interval'][1]:.1f}); median {trade['epochs_median']:g} epochs, ≈ {duration(trade['seconds_median'])}.")
     else:
-        trade = (f"2. **No LR is both as accurate as the best and measurably faster: the trade-off is the best LR "
-                 f"itself**, median {best['epochs_median']:g} epochs to early stopping, ≈ {duration(best['seconds_median'])} "
-                 f"here. No LR as good as the best has a paired saving in epochs whose 95% interval lies above 0; the "
-                 f"largest mean saving is {most['saving_mean']:+.1f} epochs at {most['lr']:g} (interval "
-                 f"{most['saving_interval'][0]:+.1f} to {most['saving_interval'][1]:+.1f}; table below, 'saved').")
+        trade = (f"3. **No LR is both as accurate as the best and measurably faster**: the recommended range is "
+                 f"the trade-off. No LR as good as the best has a paired saving in epochs whose 95% interval lies "
+                 f"above 0; the largest mean saving is {most['saving_mean']:+.1f} epochs at {most['lr']:g} (interval "
+                 f"{most['saving_interval'][0]:+.1f} to {most['saving_interval'][1]:+.1f}).")
     lines.append(trade)
     if to_target["lr"] is not None:
         lines.append(f"   Time to target (epochs until validation accuracy first reaches {pct(to_target['target_valid_acc'])}, "
@@ -195,31 +250,57 @@ def edge_lines(c: dict) -> list[str]:
     lines = []
     if p5["none_up_to"] is not None:
         lines.append(
-            f"3. **With patience {c['patience']}, runs at LR {p5['none_up_to']:g} and below are stopped on the initial plateau**: "
-            f"their validation accuracy never rose above the chance level ({c['chance_level']:g}) before early "
-            f"stopping ended them at epoch {stopped} ("
-            + (f"every seed learns from {p5['all_from']:g} up" if p5["all_from"] is not None
-               else "at no LR above it did every seed learn")
+            f"4. **With patience {c['patience']}, runs at LR {p5['none_up_to']:g} and below are stopped on the initial "
+            f"plateau**: their validation accuracy never rose above the chance level ({c['chance_level']:g}) before "
+            f"early stopping ended them at epoch {stopped} ("
+            + (f"every seed leaves the plateau from {p5['all_from']:g} up" if p5["all_from"] is not None
+               else "at no LR above it did every seed leave the plateau")
             + f"; edge {lr_set(p5['stability']['none_up_to'])}).")
     else:
-        lines.append(f"3. **At every LR below the best at least one seed learned** with patience {c['patience']}.")
+        lines.append(f"4. **At every LR below the best at least one seed left the initial plateau** with patience "
+                     f"{c['patience']}.")
+    fit, check = e.get("speed"), e.get("speed_check")
+    if fit:
+        level = f"{100 * fit['level']:g}%"
+        predicted = "; ".join(f"{p['lr']:g}: {p['epochs']:.0f} [{p['low']:.0f}, {p['high']:.0f}]"
+                              + (" (extrapolated)" if p["extrapolated"] else "") for p in fit["predictions"])
+        lines.append(
+            f"   **How fast small LRs learn** (rule 'speed'): epochs until validation accuracy first reaches {level} "
+            f"≈ {fit['c']:.3g} × LR^{fit['exponent_b']:.2f} (exponent 95% interval {fit['exponent_low']:.2f} to "
+            f"{fit['exponent_high']:.2f}, R² {fit['r_squared']:.3f}; {fit['runs']} runs at {fit['lrs'][0]:g} to "
+            f"{fit['lrs'][-1]:g}). Predicted epochs to {level}, with the 95% prediction interval of one run: "
+            f"{predicted}.")
+        for row in (check or {}).get("per_lr", []):
+            got = ", ".join("not within the cap" if x is None else str(x) for x in row["epochs"])
+            verdict = ("inside the prediction interval" if row["inside_prediction_interval"] else
+                       "outside the prediction interval" if row["epochs_median"] is not None else
+                       "not every seed reached it within the cap")
+            lines.append(
+                f"   Measured (`make speed-check`, {row['seeds']} seeds at {row['lr']:g} without early stopping, cap "
+                f"{row['cap']} epochs): epochs to {level} {got}"
+                + (f", median {row['epochs_median']:g}" if row["epochs_median"] is not None else "")
+                + f", against {row['predicted']['epochs']:.0f} predicted [{row['predicted']['low']:.0f}, "
+                  f"{row['predicted']['high']:.0f}]: {verdict}.")
+        if not check:
+            lines.append("   Not yet measured: `make speed-check` trains a smaller LR without early stopping until its "
+                         "runs reach it.")
     if free:
         rows = free["per_lr"]
         left = "; ".join(f"{row['lr']:g}: {row['left_chance']}/{row['seeds']}"
                          + (f" by epoch {row['epochs_median']:g} (median)" if row["epochs_median"] is not None else "")
                          for row in rows)
-        fit = free["fit"]
+        plateau = free["fit"]
         lines.append(
-            f"   Without early stopping (`make learning-edge`, cap {free['cap']} epochs), seeds that left the chance "
-            f"level per LR: {left}." + (
-                f" Epochs to leave it ≈ {fit['c']:.3g} × LR^{fit['exponent_b']:.2f} (exponent 95% interval "
-                f"{fit['exponent_low']:.2f} to {fit['exponent_high']:.2f}, R² {fit['r_squared']:.2f}, {fit['runs']} runs)."
-                if fit else "")
-            + (f" **Given those epochs, every LR from {free['every_lr_learns_from']:g} learns**: the lower edge of "
-               f"'training does not progress' is set by the patience, not by the LR." if free["set_by_patience"] else "")
+            f"   Without early stopping (`make learning-edge`, cap {free['cap']} epochs, each run stopped as soon as "
+            f"it left the plateau), seeds that left the plateau per LR: {left}." + (
+                f" Epochs to leave it ≈ {plateau['c']:.3g} × LR^{plateau['exponent_b']:.2f} (exponent 95% interval "
+                f"{plateau['exponent_low']:.2f} to {plateau['exponent_high']:.2f}, R² {plateau['r_squared']:.2f}, "
+                f"{plateau['runs']} runs)." if plateau else "")
+            + (f" So every LR from {free['every_lr_learns_from']:g} leaves the plateau given the epochs: where it "
+               f"does not with early stopping, the patience sets the edge, not the LR. Leaving it is not learning: "
+               f"those runs were stopped just above the chance level." if free["set_by_patience"] else "")
             + f" The training loss fell at every LR meanwhile (median fall {100 * free['smallest_loss_drop_median']:.1f}% "
-              f"or more from the first epoch to the last). So the article's section 5-3 explanation, early stopping "
-              f"cutting slow LRs off, is what sets this edge too.")
+              f"or more from the first epoch to the last).")
         twins = free["twins"]
         if twins["all_repeated"]:
             lines.append(f"   All {twins['compared']} of these runs repeated their default-sweep twin number for number "
@@ -231,20 +312,22 @@ def edge_lines(c: dict) -> list[str]:
                 f"{100 * twins['largest_valid_difference']:.2f} points (runs made on another CPU or PyTorch build "
                 f"differ in the last bits of their arithmetic).")
     if upper:
-        parts = "; ".join(f"{u['lr']:g}: {u['never_left_chance']} never left chance, {u['learned_then_collapsed']} "
-                          f"learned then collapsed, {u['stayed_learned']} stayed learned" for u in upper)
-        top = (f"{p5['all_up_to']:g} is the largest LR where every seed learns "
+        parts = "; ".join(f"{u['lr']:g}: {u['never_left_chance']} never left the plateau, "
+                          f"{u['learned_then_collapsed']} left it then collapsed, {u['stayed_learned']} stayed above it"
+                          for u in upper)
+        top = (f"{p5['all_up_to']:g} is the largest LR where every seed leaves the plateau "
                f"({lr_set(p5['stability']['all_up_to'])}); above it" if p5["all_up_to"] is not None
-               else "no LR has every seed learning; where some failed")
+               else "at no LR does every seed leave the plateau; where some failed")
         lines.append(f"   At the top, {top}, per LR: {parts}.")
-    if "learning-edge" in c.get("checks_made_under_other_settings", []):
-        lines.append("   The learning-edge runs (`make learning-edge`) were made under other settings than this sweep's: "
-                     "not used here.")
+    for name, tool in (("learning-edge", "make learning-edge"), ("speed-check", "make speed-check")):
+        if name in c.get("checks_made_under_other_settings", []):
+            lines.append(f"   The runs of `{tool}` were made under other settings than this sweep's: not used here.")
     return lines
 
 
 def stability_table(c: dict) -> list[str]:
     picks = {**{k: c["best"]["stability"] for k in ["best"]},
+             "recommended_low": c["recommended"]["ends"]["low"], "recommended_high": c["recommended"]["ends"]["high"],
              "range_low": c["best_range"]["ends"]["low"], "range_high": c["best_range"]["ends"]["high"],
              "tradeoff": c["tradeoff"]["stability"], "fastest_to_target": c["time_to_target"]["stability"],
              **c["learning_edge"]["with_early_stopping"]["stability"]}
@@ -289,7 +372,9 @@ def split_lines(c: dict) -> list[str]:
     common = sens.get("common_range")
     lines += ["", (f"In the best range on all {common['draws']} draws (the study's and these): **{common['low_lr']:g} "
                    f"to {common['high_lr']:g}**." if common else
-                   "The best ranges of these draws and the study's do not overlap: the range depends on the data set.")]
+                   "The best ranges of these draws and the study's do not overlap.")
+              + " With 3 seeds per draw, which LRs pass the equivalence test is largely luck: an LR outside a draw's "
+                "range is not shown worse on that draw's images."]
     return lines
 
 
@@ -485,22 +570,33 @@ def patience_ablation(c: dict) -> list[str]:
             f"| {100 * row['test_gain']:+.2f} {_points_interval(row['test_gain_low'], row['test_gain_high'])} "
             f"| {_signed_points(row['beyond_best_lr'])} {_points_interval(row['beyond_low'], row['beyond_high'])} "
             f"| {closed} | {row['epochs_ratio']:.1f}x | {row['at_cap']}/{row['seeds']} | {note} |")
-    population = lrs_list(a["population"])
-    verdict = {"holds": "**holds**", "holds in part": "**holds in part**", "does not hold": "**does not hold**",
-               "not tested": "is **not tested** (no ablation LR lies below the best range)",
-               "no reference": "is **not judged**: there are no reference runs at the best LR with the same "
-                               "patience (`make experiments NAMES=patience-20-reference`)"}[a["verdict"]]
+    pooled, closed = a["pooled"], a["gap_closed_range"]
+    gap = (f", and closes {100 * closed[0]:.0f}–{100 * closed[1]:.0f}% of its gap to the best mean" if closed else "")
+    holm = (f"per LR, {len(a['significant_holm_at'])} of {len(a['population'])} are significant on their own after "
+            f"Holm's correction ({lrs_list(a['significant_holm_at'])})")
+    verdict = {
+        "holds at every LR": f"**More patience helps the LRs below the best range more than it helps the best LR "
+                             f"(pooled), with a positive mean gain at every one of them{gap}**",
+        "holds on the whole": f"**More patience helps the LRs below the best range more than it helps the best LR "
+                              f"(pooled), though not at every one of them{gap}**",
+        "not shown": "**It is not shown that more patience helps the LRs below the best range more than the best LR**",
+        "not tested": "**Not tested**: no ablation LR lies below the best range",
+        "no reference": "**Not judged**: there are no reference runs at the best LR with the same patience "
+                        "(`make experiments NAMES=patience-20-reference`)",
+    }[a["verdict"]]
     capped = a["capped_lrs"]
-    lines += ["", f"- The population, stated once: the ablation's LRs below the best range, {population}. The "
-              f"article's section 5-3 explanation {verdict}: it holds at an LR when more patience raises its validation "
-              f"accuracy significantly more than it raises the best LR's (paired by seed) and its test accuracy rises "
-              f"too; it holds at {lrs_list(a['holds_at'])}."
-              + (f" Runs at {lrs_list(capped)} reached the epoch cap: their gains are lower bounds, so where the "
-                 f"explanation is not shown there it may still hold." if capped else ""),
-              "- The rule changed: it used to ask for a significant gain at every LR below the range, closing half of "
-              "their gap on average, without a reference. Every LR gains something from more patience (the best "
-              "LR too), so the gain that speaks for the explanation is the gain beyond the best LR's, and a "
-              "validation gain, which cannot be negative, is checked on test accuracy."]
+    lines += ["", f"- {verdict}"
+              + (f": pooled over the LRs, the gain beyond the best LR's is {_signed_points(pooled['beyond_mean'])} points "
+                 f"{_points_interval(*pooled['beyond_interval'])} per seed (one-sided paired t-test over the "
+                 f"{pooled['seeds']} seeds, p = {_or_na(pooled['p_value'], '.3g')}); its mean is positive at "
+                 f"{pooled['positive']} of {pooled['lrs']} LRs and at {a['positive_seeds']} of {a['population_seeds']} "
+                 f"runs, while {holm}." if pooled else ".")
+              + (f" Runs at {lrs_list(capped)} reached the epoch cap: their gains are lower bounds." if capped else ""),
+              f"- The population, stated once: the ablation's LRs below the best range, {lrs_list(a['population'])}. "
+              f"The pooled test averages each seed's gains over the LRs first, because the LRs share their seeds: "
+              f"the seeds are the independent replicates. With {a['population_seeds'] // max(len(a['population']), 1)} "
+              f"seeds per LR the per-LR tests have little power, and how many pass measures that power more than the "
+              f"effect."]
     return lines
 
 
@@ -631,7 +727,7 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         "aggregate's tables; `dvc repro` rewrites it. Choices use validation accuracy and epoch counts only; test "
         "accuracy and measured seconds are reported beside them._",
         "",
-        f"**In one sentence:** {statement(c)}",
+        *answer_block(c),
         "",
         "## Conclusions",
         "",

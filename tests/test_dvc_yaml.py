@@ -107,7 +107,7 @@ def test_each_stage_depends_on_the_files_it_reads():
     # the conclusions read the aggregate's tables and every check committed as data
     assert {str(p) for p in (paths.RUNS_CSV, paths.CURVES_CSV, paths.SWEEP_CSV, paths.SWEEP_JSON,
                              layout.SPLIT_METRICS_FILE, paths.ABLATION_DIR, experiment_paths.EDGE_DIR,
-                             experiment_paths.EXPERIMENTS_DIR, experiment_paths.SINGLE_SEED_SWEEP_CSV,
+                             experiment_paths.SPEED_CHECK_DIR, experiment_paths.EXPERIMENTS_DIR, experiment_paths.SINGLE_SEED_SWEEP_CSV,
                              experiment_paths.VERIFY_JSON)} <= set(STAGES["conclude"]["deps"])
     assert str(experiment_paths.SUMMARY_JSON) in STAGES["answer"]["deps"]
     assert str(experiment_paths.SUMMARY_JSON) in STAGES["score_lr_find"]["deps"]

@@ -30,7 +30,7 @@ JOB_TIMEOUT_S = 1200
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
 VENV = Path(sys.executable).parent.parent
 TIMING = {"train_time_s", "sec_per_epoch", "startup_s", "stage_wall_s", "started_at", "finished_at",
-          "train_time_median_s", "cost_s", "seconds_median", "statement", "cost", "machine", "checks", "checks_wall_s",
+          "train_time_median_s", "cost_s", "seconds_median", "cost", "machine", "checks", "checks_wall_s",
           "wall_time"}
 
 

@@ -190,11 +190,12 @@ def test_a_parameter_round_trip_retrains_nothing(repo):
 
 
 def readme_exp_show_commands() -> list[tuple[list[str], int]]:
-    """Every distinct `dvc exp show` command in README's bash blocks, with the narrowest terminal README says it
-    fits: 100 where a comment line above one of its copies says "(100 columns)", else 160."""
-    readme = (REPO_ROOT / "README.md").read_text()
+    """Every distinct `dvc exp show` command in the bash blocks of README and its docs/ pages, with the narrowest
+    terminal they say it fits: 100 where a comment line above one of its copies says "(100 columns)", else 160."""
+    pages = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+    text = "\n".join(page.read_text() for page in pages)
     widths, comment = {}, ""
-    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.splitlines():
             line = line.strip()
             if line.startswith("#"):
@@ -227,4 +228,4 @@ def test_readmes_exp_show_commands_draw_every_column_they_keep(repo):
             if "--only-changed" in command:  # the parameters the experiment changed are all there
                 assert changed <= set(header), (command, header)
             if "[a-z_]+$" not in " ".join(command):  # every command but the parameters-only one shows the answer
-                assert "best_lr" in header, (command, header)
+                assert "answer" in header and "best_lr" in header, (command, header)

@@ -1,6 +1,7 @@
-"""The terminal views README sends users to, run for real on the committed results: `dvc metrics show` and
-`dvc metrics diff` print every conclusion's LR exactly and fit 160 columns, README's example output is what DVC
-prints, and README's DAG is what `dvc dag` prints. (README's `dvc exp show` commands need experiments:
+"""README as a front page, and the terminal views it and its docs/ pages send users to, run for real on the committed
+results: README leads with the report stage's answer, short; `dvc metrics show` and `dvc metrics diff` print every
+conclusion's LR exactly and fit 160 columns, docs/results.md's example output is what DVC prints, and
+docs/pipeline.md's DAG is what `dvc dag` prints. (The `dvc exp show` commands need experiments:
 tests/test_e2e_sweep.py checks them.)"""
 
 import json
@@ -13,11 +14,13 @@ from tests.pipeline import REPO_ROOT, dvc, make_repo
 
 
 README = (REPO_ROOT / "README.md").read_text()
+RESULTS_PAGE = (REPO_ROOT / "docs/results.md").read_text()
+PIPELINE_PAGE = (REPO_ROOT / "docs/pipeline.md").read_text()
 
 
-def block_after(marker: str, fence: str = "```") -> str:
-    """The fenced block that follows `marker` in README, without its fences and indentation."""
-    rest = README[README.index(marker):]
+def block_after(marker: str, text: str = RESULTS_PAGE, fence: str = "```") -> str:
+    """The fenced block that follows `marker` in a page, without its fences and indentation."""
+    rest = text[text.index(marker):]
     start = rest.index(fence)
     body = rest[rest.index("\n", start) + 1:]
     body = body[:body.index(fence)]
@@ -29,10 +32,11 @@ def table(output: str) -> list[str]:
 
 
 def conclusion_lrs(c: dict) -> list[float]:
-    """Every LR the answer row names: the best LR (or its candidates), the best range's ends, the learning edges."""
-    edges = c["learning_edge"]["with_early_stopping"]
-    lrs = [*c["best"]["stability"]["set"], c["best_range"]["low_lr"], c["best_range"]["high_lr"],
-           edges["none_up_to"], edges["all_from"], edges["all_up_to"], edges["none_from"]]
+    """Every LR the answer row names: the recommended range's ends, the best LR (or its candidates), the best range's
+    ends, the plateau edges."""
+    edges, stated = c["learning_edge"]["with_early_stopping"], c["recommended"]["stated"]
+    lrs = [stated["low_lr"], stated["high_lr"], *c["best"]["stability"]["set"], c["best_range"]["low_lr"],
+           c["best_range"]["high_lr"], edges["none_up_to"], edges["none_from"]]
     return [lr for lr in lrs if lr is not None]
 
 
@@ -55,26 +59,26 @@ def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):
 
 
 def test_metrics_diff_shows_a_learning_edge_that_moved_by_less_than_1e_5(repo):
-    """The edge of the study moved from 1e-05 to 6.31e-06 against the single-seed sweep: rounded to 5 decimals,
-    DVC printed "1e-05 -> 1e-05, change -0.0". The answer stage, run by DVC on edited conclusions, shows both."""
+    """An edge that moves by one grid step down there (3.981e-06 to 3.162e-06, say): rounded to 5 decimals DVC would
+    print "0.0 -> 0.0, change 0.0". The answer stage, run by DVC on edited conclusions, shows both."""
     path = repo / "metrics/summary.json"
     conclusions = json.loads(path.read_text())
-    committed = conclusions["learning_edge"]["with_early_stopping"]["all_from"]
-    moved = 1e-05
-    assert round(committed, 5) == moved != committed  # indistinguishable at 5 decimals
-    conclusions["learning_edge"]["with_early_stopping"]["all_from"] = moved
+    committed = conclusions["learning_edge"]["with_early_stopping"]["none_up_to"]
+    moved = float(f"{committed / 10 ** 0.1:.4g}")  # one grid step down
+    assert round(committed, 5) == round(moved, 5) and moved != committed  # indistinguishable at 5 decimals
+    conclusions["learning_edge"]["with_early_stopping"]["none_up_to"] = moved
     path.write_text(json.dumps(conclusions, indent=2))
     dvc(repo, "repro", "--single-item", "answer")
     diff = dvc(repo, "metrics", "diff", extra_env={"COLUMNS": "160"}).stdout
-    row = next(line for line in table(diff) if "all_seeds_learn" in line)
-    assert f"{lr_name(committed)} to" in row and f"{lr_name(moved)} to" in row, diff
+    row = next(line for line in table(diff) if "plateau_none" in line)
+    assert f"<={lr_name(committed)}" in row and f"<={lr_name(moved)}" in row, diff
     assert max(map(len, table(diff))) <= 160
 
 
-def test_readme_draws_the_dag_dvc_prints_with_the_matrix_collapsed():
+def test_the_pipeline_page_draws_the_dag_dvc_prints_with_the_matrix_collapsed():
     printed = dvc(REPO_ROOT, "dag", "--collapse-foreach-matrix", "--md").stdout.strip()
     assert printed.startswith("```mermaid")
-    assert printed in README, printed
+    assert printed in PIPELINE_PAGE, printed
 
 
 def test_no_metric_shares_a_name_with_a_parameter(tmp_path):
@@ -90,8 +94,34 @@ def test_no_metric_shares_a_name_with_a_parameter(tmp_path):
     assert not {key.split(".")[0] for key in metrics} & names and not set(metrics) & names
 
 
-def test_readme_states_the_committed_answer_in_its_own_words():
-    """README's one-sentence answer is REPORT.md's (the report stage's, from the committed numbers), not a stale copy."""
+def test_readme_leads_with_the_committed_answer_the_report_stage_wrote():
+    """README's answer block is REPORT.md's, character for character (the report stage writes it from the committed
+    numbers; copy it from REPORT.md when they change), within README's first 30 lines, in about 80 words."""
+    from stages.report import ANSWER_END, ANSWER_START
+
     report = (REPO_ROOT / "REPORT.md").read_text()
-    sentence = next(line for line in report.splitlines() if line.startswith("**In one sentence:** "))
-    assert " ".join(sentence.removeprefix("**In one sentence:** ").split()) in " ".join(README.split())
+    block = report[report.index(ANSWER_START):report.index(ANSWER_END) + len(ANSWER_END)]
+    assert block in README, "README's answer is not REPORT.md's: copy the block between the answer markers"
+    first = README.splitlines()[:30]
+    assert ANSWER_START in first and ANSWER_END in first
+    words = block.removeprefix(ANSWER_START).removesuffix(ANSWER_END).split()
+    assert len(words) <= 90, len(words)
+    assert block.removeprefix(ANSWER_START).lstrip().startswith("**Use ")  # the recommended range first
+
+
+def test_readme_is_a_front_page_whose_links_lead_somewhere():
+    """At most about 200 lines; the layout near the top half; every page it links to exists, and every docs/ page
+    links back."""
+    lines = README.splitlines()
+    assert len(lines) <= 200
+    assert lines.index("## Layout") < len(lines) * 0.8
+    links = re.findall(r"\]\(((?:docs/)?[\w./-]+\.md)\)", README)
+    assert {"docs/pipeline.md", "docs/results.md", "docs/varying.md", "docs/machines.md", "docs/performance.md",
+            "docs/troubleshooting.md", "docs/tests.md", "REPORT.md"} <= set(links)
+    for link in links:
+        assert (REPO_ROOT / link).is_file(), link
+    for page in (REPO_ROOT / "docs").glob("*.md"):
+        text = page.read_text()
+        assert "](../README.md)" in text, page
+        for link in re.findall(r"\]\(([\w./-]+\.md)(?:#[\w-]+)?\)", text):
+            assert (page.parent / link).resolve().is_file(), (page, link)

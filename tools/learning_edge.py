@@ -20,6 +20,7 @@ The conclude stage reads them; they are committed as data, like the patience abl
 """
 
 import argparse
+import functools
 import multiprocessing
 import os
 import re
@@ -27,6 +28,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
+from typing import Callable
 
 import pandas as pd
 
@@ -38,17 +40,18 @@ from tools.run_study import MAX_JOBS, usable_cpus
 DEFAULT_LOW, DEFAULT_HIGH, DEFAULT_CAP = 1e-6, 1e-5, 200
 
 
-class LeftChance(Exception):
-    """Raised from the epoch callback: the run's validation accuracy is above the chance level; stop it."""
+class Reached(Exception):
+    """Raised from the epoch callback: the run's validation accuracy has reached what it runs for; stop it."""
 
 
 def edge_lrs(params: dict, low: float, high: float) -> list[float]:
     return [lr for lr in P.sweep_lrs(params) if low <= lr <= high]
 
 
-def run_until_learning(lr: float, seed: int, cap: int, chance_level: float) -> tuple[dict, list[dict]]:
-    """One run without early stopping until its validation accuracy first exceeds chance_level, or cap
-    epochs. Returns (its row, its epochs)."""
+def run_until(lr: float, seed: int, cap: int, reached: Callable[[float], bool], tool: str,
+              what: str) -> tuple[dict, list[dict]]:
+    """One run of the train stage's, without early stopping, until reached(validation accuracy) or cap epochs.
+    Returns (its row: reached_epoch, None if not within the cap; its epochs). tool and what: for its progress line."""
     import dataclasses
 
     import torch
@@ -63,26 +66,39 @@ def run_until_learning(lr: float, seed: int, cap: int, chance_level: float) -> t
 
     def on_epoch(row: dict, stopper) -> None:
         epochs.append(dict(row))
-        if C.learned(row["valid_acc"], chance_level):  # the study's own rule
-            raise LeftChance
+        if reached(row["valid_acc"]):
+            raise Reached
 
     started = time.perf_counter()
     try:
         train(load_tensors(), settings, on_epoch=on_epoch)
-        left = None
-    except LeftChance:
-        left = epochs[-1]["epoch"]
+        at = None
+    except Reached:
+        at = epochs[-1]["epoch"]
     row = {
-        "lr": lr, "seed": seed, "left_chance_epoch": left, "epochs": len(epochs), "cap": cap,
-        "chance_level": chance_level, "first_valid_acc": epochs[0]["valid_acc"],
+        "lr": lr, "seed": seed, "reached_epoch": at, "epochs": len(epochs), "cap": cap,
+        "first_valid_acc": epochs[0]["valid_acc"],
         "last_valid_acc": epochs[-1]["valid_acc"], "first_train_loss": epochs[0]["train_loss"],
         "last_train_loss": epochs[-1]["train_loss"], "train_time_s": round(time.perf_counter() - started, 3),
         "threads": torch.get_num_threads(), "device": settings.device, "torch": torch.__version__,
     }
-    print(f"learning_edge: lr {P.lr_name(lr)} seed {seed}: "
-          + (f"above chance at epoch {left}" if left else f"still at chance after {cap} epochs"),
-          file=sys.stderr, flush=True)
+    print(f"{tool}: lr {P.lr_name(lr)} seed {seed}: "
+          + (f"{what} at epoch {at}" if at else f"not {what} after {cap} epochs"), file=sys.stderr, flush=True)
     return row, [{"lr": lr, "seed": seed, **e} for e in epochs]
+
+
+def run_all(pairs: list[tuple[float, int]], cap: int, reached: Callable[[float], bool], jobs: int, tool: str,
+            what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every (lr, seed) run_until, `jobs` at a time: (runs, curves)."""
+    # Each run in a fresh process with one thread, set before PyTorch loads, as `make run` starts a train stage:
+    # a thread count changed after start-up can pick other kernels and change the last bits of every number.
+    os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+    n = len(pairs)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done = list(pool.map(run_until, *zip(*pairs), [cap] * n, [reached] * n, [tool] * n, [what] * n))
+    runs = pd.DataFrame([row for row, _ in done]).astype({"reached_epoch": "Int64"})  # empty: not within the cap
+    curves = pd.DataFrame([epoch for _, epochs in done for epoch in epochs])
+    return runs, curves
 
 
 def jobs_count(value: str) -> int:
@@ -114,14 +130,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"learning_edge: {len(lrs)} LRs x {len(seeds)} seeds, until validation accuracy > {chance_level} or "
           f"{args.cap} epochs; {jobs} at a time", file=sys.stderr, flush=True)
     started = time.time()
-    # Each run in a fresh process with one thread, set before PyTorch loads, as `make run` starts a train stage:
-    # a thread count changed after start-up can pick other kernels and change the last bits of every number.
-    os.environ.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done = list(pool.map(run_until_learning, *zip(*pairs), [args.cap] * len(pairs),
-                             [chance_level] * len(pairs)))
-    runs = pd.DataFrame([row for row, _ in done]).astype({"left_chance_epoch": "Int64"})  # empty: not within the cap
-    curves = pd.DataFrame([epoch for _, epochs in done for epoch in epochs])
+    runs, curves = run_all(pairs, args.cap, functools.partial(C.learned, chance_level=chance_level), jobs,
+                           "learning_edge", "above chance")
+    runs = runs.rename(columns={"reached_epoch": "left_chance_epoch"}).assign(chance_level=chance_level)
     with atomic.atomic_dir(EDGE_DIR) as tmp:
         atomic.write_text(tmp / EDGE_RUNS_CSV.name, runs.to_csv(index=False))
         atomic.write_text(tmp / EDGE_CURVES_CSV.name, curves.to_csv(index=False))

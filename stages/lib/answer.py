@@ -1,7 +1,8 @@
 """The study's answer in one short row: the file `dvc metrics show`, `dvc metrics diff` and `dvc exp show` read.
 
 metrics/summary.json holds every conclusion with its rule, interval and stability; this row carries what a user
-compares between experiments, narrow enough for a 160-column terminal. A pick that the seeds can move (picked in
+compares between experiments, narrow enough for a 160-column terminal. DVC prints a file's keys in alphabetical order:
+the recommended range is `answer` so that it leads, with `answer_epochs` and `answer_valid` beside it. A pick that the seeds can move (picked in
 fewer than conclusions.STABLE_SHARE of seed resamples) is written as its set of candidates, "0.001995 or 0.002512".
 DVC rounds numbers to 5 decimals (1e-06 shows as 0.0, 0.001995 as 0.00199), so every learning rate is written as
 text, spelled as in the stage names (`train@0.001995-0`): exact in every view, and `dvc metrics diff` shows its old
@@ -16,16 +17,16 @@ from stages.lib.params import lr_name
 # without changing what it computes (stages/lib/experiment_paths.py says why that matters).
 ANSWER_JSON = Path("metrics/answer.json")
 
-# What each key holds; README's "Results and how to look at them" lists the same.
+# What each key holds; docs/results.md lists the same.
 FIELDS = {
+    "answer": "the recommended range: as good as every LR the seeds may call best (paired TOST, analysis.tolerance) "
+              "and measurably slower than none; the part no seed resample moves (or the range on all seeds)",
+    "answer_epochs": "median epochs to early stopping over the recommended range's runs (the patience included)",
+    "answer_valid": "mean best validation accuracy over the recommended range's runs",
     "best_lr": "the LR with the highest mean validation accuracy over seeds (or the set the seeds choose from)",
-    "valid": "its mean best validation accuracy",
-    "test": "its mean test accuracy",
-    "epochs": "its median epochs to early stopping",
-    "best_range": "the best range: contiguous LRs shown as good as the best (paired TOST, analysis.tolerance)",
-    "tradeoff_lr": "the trade-off LR: as good as the best in measurably fewer epochs; \"same as best\" when none is",
-    "all_seeds_learn": "every seed learns at every LR of this span around the best LR",
-    "no_seed_learns": "no seed learns at these LRs and beyond (<= below the best LR, >= above it); or at every LR",
+    "best_range": "the LRs shown as good as the best LR (paired TOST, analysis.tolerance), contiguous",
+    "tradeoff_lr": "as good as the best in measurably fewer epochs; \"same as best\" when none is",
+    "plateau_none": "no seed leaves the initial plateau (above analysis.chance_level) at these LRs and beyond (<= below the best LR, >= above it); or at every LR",
 }
 
 
@@ -46,20 +47,20 @@ def _span(low, high) -> str | None:
 def answer_row(conclusions: dict) -> dict:
     """The row, from the conclude stage's conclusions; null where the sweep has no such LR."""
     best, edges = conclusions["best"], conclusions["learning_edge"]["with_early_stopping"]
-    best_range, tradeoff = conclusions["best_range"], conclusions["tradeoff"]
+    best_range, tradeoff, advice = conclusions["best_range"], conclusions["tradeoff"], conclusions["recommended"]
     anything_learned = conclusions["best_range"]["low_lr"] is not None
+    recommended = advice["low_lr"] is not None
     never = [f"<={lr_name(edges['none_up_to'])}" if edges["none_up_to"] is not None else None,
              f">={lr_name(edges['none_from'])}" if edges["none_from"] is not None else None]
     row = {
+        "answer": _span(advice["stated"]["low_lr"], advice["stated"]["high_lr"]) if recommended else None,
+        "answer_epochs": advice["epochs_median"] if recommended else None,
+        "answer_valid": advice["valid_mean"] if recommended else None,
         "best_lr": _pick(best["stability"]),
-        "valid": best["valid_mean"],
-        "test": best["test_mean"],
-        "epochs": best["epochs_median"],
         "best_range": _span(best_range["low_lr"], best_range["high_lr"]),
         "tradeoff_lr": (_pick(tradeoff["stability"]) if tradeoff["saves_epochs"] else SAME_AS_BEST)
                        if anything_learned else None,
-        "all_seeds_learn": _span(edges["all_from"], edges["all_up_to"]),
-        "no_seed_learns": (", ".join(filter(None, never)) or None) if anything_learned else "at every LR",
+        "plateau_none": (", ".join(filter(None, never)) or None) if anything_learned else "at every LR",
     }
     assert list(row) == list(FIELDS)
     return row

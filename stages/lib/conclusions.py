@@ -36,10 +36,15 @@ def learned(best_valid_acc, chance_level: float):
     return best_valid_acc > chance_level
 
 
+def reached(valid_acc, level: float):
+    """A validation accuracy reaches a level when it is at least the level (float noise aside)."""
+    return valid_acc >= level - EPS
+
+
 def epochs_to_target(curves: pd.DataFrame, target: float) -> pd.Series:
     """Per (lr, seed): the first epoch whose validation accuracy reaches target; absent if none does."""
-    reached = curves[curves["valid_acc"] >= target - EPS]
-    return reached.groupby(["lr", "seed"])["epoch"].min()
+    at_target = curves[reached(curves["valid_acc"], target)]
+    return at_target.groupby(["lr", "seed"])["epoch"].min()
 
 
 def contiguous_range(flags: list[bool], start: int) -> tuple[int, int]:
@@ -209,7 +214,8 @@ def decide(r: Runs, tolerance: float) -> dict:
 
 
 PICKS = {  # what each pick is, for the stability table
-    "best": "best LR", "range_low": "best range, low end", "range_high": "best range, high end",
+    "best": "best LR", "recommended_low": "recommended range, low end", "recommended_high": "recommended range, high end",
+    "range_low": "best range, low end", "range_high": "best range, high end",
     "tradeoff": "trade-off LR", "fastest_to_target": "fastest to target", "all_from": "every seed learns from",
     "none_up_to": "no seed learns at and below", "all_up_to": "every seed learns up to",
     "none_from": "no seed learns at and above",
@@ -219,25 +225,95 @@ PICKS = {  # what each pick is, for the stability table
 def stability(r: Runs, tolerance: float, resamples: int = I.RESAMPLES) -> dict:
     """Per pick: the share of seed resamples that pick each candidate, and the picks with each seed left out."""
     full = decide(r, tolerance)
-    if len(r.seeds) < 2:  # nothing to resample: no pick can be shown stable
-        boot, loo = [full], []
-    else:
-        boot = [decide(r.take(rows), tolerance) for rows in I.seed_resamples(len(r.seeds), resamples)]
-        loo = [decide(r.take(rows), tolerance) for rows in I.leave_one_out(len(r.seeds))]
-    out = {}
-    for key in PICKS:
-        shares = I.shares([p[key] for p in boot])
-        top, top_share = next(iter(shares.items()))
-        stable = bool(len(r.seeds) >= 2 and top == full[key] and top_share >= STABLE_SHARE)
-        out[key] = {
-            "pick": full[key],
-            "bootstrap_share": round(shares.get(full[key], 0.0), 3),
-            "candidates": [{"lr": lr, "share": round(s, 3)} for lr, s in shares.items() if s >= SHOWN_SHARE],
-            "set": [full[key]] if stable else smallest_set(shares),
-            "leave_one_seed_out": [p[key] for p in loo],
-            "stable": stable,
-        }
-    return out
+    boot = [decide(r.take(rows), tolerance) for rows in _resample_rows(r, resamples)]
+    loo = [decide(r.take(rows), tolerance) for rows in _left_out_rows(r)]
+    return {key: pick_stability(full[key], [p[key] for p in boot], [p[key] for p in loo], len(r.seeds))
+            for key in PICKS if key in full}
+
+
+def _resample_rows(r: Runs, resamples: int) -> list:
+    """The seed resamples (paired: one draw of seeds for every LR); none to draw from one seed."""
+    return list(I.seed_resamples(len(r.seeds), resamples)) if len(r.seeds) >= 2 else []
+
+
+def _left_out_rows(r: Runs) -> list:
+    return I.leave_one_out(len(r.seeds)) if len(r.seeds) >= 2 else []
+
+
+def pick_stability(full, boot: list, loo: list, seeds: int) -> dict:
+    """One pick's stability: the share of resamples that pick each candidate, the set a conclusion names (the pick
+    alone when at least STABLE_SHARE of resamples agree, else the fewest candidates that do), and the pick with each
+    seed left out. One seed: nothing to resample, no pick can be shown stable."""
+    shares = I.shares(boot or [full])
+    top, top_share = next(iter(shares.items()))
+    stable = bool(seeds >= 2 and top == full and top_share >= STABLE_SHARE)
+    return {
+        "pick": full,
+        "bootstrap_share": round(shares.get(full, 0.0), 3),
+        "candidates": [{"lr": lr, "share": round(s, 3)} for lr, s in shares.items() if s >= SHOWN_SHARE],
+        "set": [full] if stable else smallest_set(shares),
+        "leave_one_seed_out": list(loo),
+        "stable": stable,
+    }
+
+
+# --- the recommended range: as good as the best and not measurably slower ---------------------------------------
+
+def slower_flags(r: Runs, reference: int) -> np.ndarray:
+    """Per LR: measurably slower than the reference LR (rule "slower"): its extra epochs to early stopping, paired by
+    seed (this LR minus the reference), have a 95% t-interval above 0. One seed shows nothing."""
+    extra = r.epochs - r.epochs[:, [reference]]
+    return extra.mean(axis=0) - _t_half(extra, I.CONFIDENCE) > 0  # NaN (one seed) compares False
+
+
+def _positions(r: Runs, lrs) -> list[int]:
+    return [int(np.flatnonzero(np.isclose(r.lrs, lr))[0]) for lr in lrs
+            if lr is not None and np.isclose(r.lrs, lr).any()]
+
+
+def recommended_flags(r: Runs, references: list[float], tolerance: float) -> np.ndarray:
+    """Per LR: as good as every reference LR (rule "equivalent") and measurably slower than none (rule "slower")."""
+    flags = np.ones(len(r.lrs), bool)
+    for reference in _positions(r, references):
+        flags &= equivalent_flags(r, reference, tolerance) & ~slower_flags(r, reference)
+    return flags
+
+
+def recommended_range(r: Runs, references: list[float], tolerance: float) -> tuple:
+    """Rule "recommended": the contiguous LRs, around the first reference that passes, that are as good as every
+    reference and measurably slower than none. references: every LR the seeds may call best (the best LR's set),
+    so that which of two tied LRs is taken as the best does not move the range. (None, None) where none passes."""
+    if not r.learned.any():
+        return None, None
+    flags = recommended_flags(r, references, tolerance)
+    start = next((i for i in _positions(r, references) if flags[i]), None)
+    if start is None:
+        return None, None
+    low, high = contiguous_range(flags.tolist(), start)
+    return float(r.lrs[low]), float(r.lrs[high])
+
+
+def recommended(r: Runs, references: list[float], tolerance: float, resamples: int = I.RESAMPLES) -> dict:
+    """The recommended range on all seeds, how often each LR lies inside it over seed resamples (the references
+    stay those of all seeds), its ends' stability, and its core: the contiguous LRs inside it in at least
+    STABLE_SHARE of resamples, the part of the range no one seed moves."""
+    low, high = recommended_range(r, references, tolerance)
+    boot = [recommended_range(r.take(rows), references, tolerance) for rows in _resample_rows(r, resamples)]
+    loo = [recommended_range(r.take(rows), references, tolerance) for rows in _left_out_rows(r)]
+    inside = lambda span, lr: span[0] is not None and span[0] <= lr <= span[1]  # noqa: E731
+    shares = [float(np.mean([inside(span, lr) for span in boot])) if boot else float(inside((low, high), lr))
+              for lr in r.lrs]
+    core = None
+    if low is not None:
+        flags = [share >= STABLE_SHARE - EPS for share in shares]
+        start = max(range(len(r.lrs)), key=lambda i: (shares[i], inside((low, high), r.lrs[i])))
+        if flags[start]:
+            a, b = contiguous_range(flags, start)
+            core = {"low_lr": float(r.lrs[a]), "high_lr": float(r.lrs[b]), "lrs": b - a + 1}
+    return {"low_lr": low, "high_lr": high, "references": [float(lr) for lr in references if lr is not None],
+            "core": core, "shares": dict(zip(r.lrs.tolist(), shares)),
+            "ends": {"low": pick_stability(low, [s[0] for s in boot], [s[0] for s in loo], len(r.seeds)),
+                     "high": pick_stability(high, [s[1] for s in boot], [s[1] for s in loo], len(r.seeds))}}
 
 
 def smallest_set(shares: dict) -> list:
@@ -266,17 +342,21 @@ def per_run(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, targe
     return pd.DataFrame(rows)
 
 
-def per_lr(r: Runs, tolerance: float, valid_images: int, runs: pd.DataFrame, judged_runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per LR: seeds that learned (Clopper-Pearson), accuracies (t-intervals; of the seeds that learned
-    where they split), equivalence to the best, epochs saved against it, time to target, its median cost in pooled
+def per_lr(r: Runs, tolerance: float, runs: pd.DataFrame, judged_runs: pd.DataFrame, advice: dict) -> pd.DataFrame:
+    """One row per LR: seeds that left the plateau (Clopper-Pearson), accuracies (t-intervals; of the seeds that left
+    it where they split), the paired difference to the best (95% and, for equivalence, 90%), equivalence to the best,
+    epochs saved against it, whether it is measurably slower than an LR the seeds may call best, whether it is in the
+    recommended range (on all seeds, and in what share of seed resamples), time to target, its median cost in pooled
     seconds and whether it is on the Pareto front of mean accuracy against median epochs, and how many of its runs
-    were still improving when they stopped. judged_runs: per_run()'s table."""
+    were still improving when they stopped. judged_runs: per_run()'s table; advice: recommended()'s."""
     full = decide(r, tolerance)
     per_epoch = pooled_sec_per_epoch(runs)
     best = int(np.flatnonzero(r.lrs == full["best"])[0])
     equivalent = equivalent_flags(r, best, tolerance) if r.learned.any() else np.zeros(len(r.lrs), bool)
+    slower = np.zeros(len(r.lrs), bool)
+    for reference in _positions(r, advice["references"]):
+        slower |= slower_flags(r, reference)
     best_mean = float(r.valid[:, best].mean())
-    noise = I.binomial_se(best_mean, valid_images)
     rows = []
     for i, lr in enumerate(r.lrs):
         learned = r.learned[:, i]
@@ -285,6 +365,7 @@ def per_lr(r: Runs, tolerance: float, valid_images: int, runs: pd.DataFrame, jud
         valid, test = I.t_interval(r.valid[:, i]), I.t_interval(r.test[:, i])
         learned_valid = I.t_interval(r.valid[learned, i]) if k else (math.nan,) * 3
         tost = I.tost_paired(r.valid[:, best], r.valid[:, i], tolerance)
+        difference = I.t_interval(r.valid[:, best] - r.valid[:, i])
         saving = I.paired_saving(r.epochs[:, best], r.epochs[:, i])
         to_target = np.where(np.isnan(r.to_target[:, i]), np.inf, r.to_target[:, i])
         median_to_target = float(np.median(to_target))
@@ -295,12 +376,14 @@ def per_lr(r: Runs, tolerance: float, valid_images: int, runs: pd.DataFrame, jud
             "valid_mean": valid[0], "valid_low": valid[1], "valid_high": valid[2],
             "learned_valid_mean": learned_valid[0], "learned_valid_low": learned_valid[1],
             "learned_valid_high": learned_valid[2], "test_mean": test[0], "test_low": test[1], "test_high": test[2],
-            "gap_to_best": best_mean - valid[0], "gap_below_noise": bool(abs(best_mean - valid[0]) < noise),
+            "gap_to_best": best_mean - valid[0], "diff_low95": difference[1], "diff_high95": difference[2],
             "diff_low90": tost["diff_low"], "diff_high90": tost["diff_high"], "equivalent": bool(equivalent[i]),
             "in_best_range": bool(full["range_low"] is not None and full["range_low"] <= lr <= full["range_high"]),
             "epochs_median": float(np.median(r.epochs[:, i])), "saving_mean": saving["saving_mean"],
             "saving_low": saving["saving_low"], "saving_high": saving["saving_high"],
-            "saving_significant": saving["significant"],
+            "saving_significant": saving["significant"], "slower_than_best": bool(slower[i]),
+            "recommended": bool(advice["low_lr"] is not None and advice["low_lr"] <= lr <= advice["high_lr"]),
+            "recommended_share": advice["shares"][float(lr)],
             "to_target_median": median_to_target if math.isfinite(median_to_target) else math.nan,
             "reached_target": int(np.isfinite(to_target).sum()),
             "cost_median_s": float(np.median(r.epochs[:, i])) * per_epoch,
@@ -394,12 +477,77 @@ def wall_time(cost: dict) -> dict | None:
             "made_in_parts": bool(cost["sweep_wall_s"] > busy + IDLE_S)}
 
 
-def noise(best_valid: float, best_test: float, valid_images: int, test_images: int, table: pd.DataFrame) -> dict:
-    """The images' own sampling error beside the gaps between LRs."""
-    valid_se, test_se = I.binomial_se(best_valid, valid_images), I.binomial_se(best_test, test_images)
-    below = table[table["gap_below_noise"] & (table["gap_to_best"] > 0)]
-    return {"valid_images": valid_images, "test_images": test_images, "valid_se": round(valid_se, DIGITS),
-            "test_se": round(test_se, DIGITS), "lrs_within_one_valid_se_of_best": [float(lr) for lr in below["lr"]]}
+def not_told_apart(table: pd.DataFrame, best_lr: float) -> dict:
+    """Rule "not_told_apart": the LRs whose paired difference to the best LR (best minus LR, seed by seed: every LR
+    is scored on the same validation images, so the images' own noise largely cancels) has a 95% t-interval that
+    contains 0. Cannot tell apart is not as good as: that is the equivalence rule's to show."""
+    others = table[(table["lr"] != best_lr) & (table["learned"] == table["seeds"])  # a split LR's mean: no run's
+                   & (table["diff_low95"] <= 0) & (table["diff_high95"] >= 0)]
+    return {"best_lr": best_lr, "lrs": [float(lr) for lr in others["lr"]],
+            "not_shown_equivalent": [float(lr) for lr in others.loc[~others["equivalent"], "lr"]]}
+
+
+# --- how fast small LRs learn: epochs to a stated accuracy --------------------------------------------------------
+
+FIT_MIN_EPOCHS = 8  # below this median, whole epochs are too coarse a clock for a slope (one epoch is over 12%)
+
+
+def speed_fit(curves: pd.DataFrame, runs: pd.DataFrame, level: float, below_lr: float,
+              predict_at: list[float]) -> dict | None:
+    """Rule "speed": epochs until validation accuracy first reaches `level`, against the LR, as a power law
+    epochs = c * LR^b fitted by least squares on log10 scales to the runs of the LRs below `below_lr` at which every
+    seed reached the level within the sweep's early stopping, and whose median is at least FIT_MIN_EPOCHS. With the
+    exponent's 95% interval, R^2, and for each LR of predict_at the predicted epochs with a 95% prediction interval
+    for one run (extrapolated where the LR lies outside the fitted ones). None with fewer than 3 such LRs."""
+    reached = epochs_to_target(curves, level).rename("epochs").reset_index()
+    seeds = runs.groupby("lr")["seed"].nunique()
+    per_lr = reached.groupby("lr")["epochs"].agg(["count", "median"])
+    fitted = [lr for lr, row in per_lr.iterrows()
+              if lr < below_lr and row["count"] == seeds.get(lr, 0) and row["median"] >= FIT_MIN_EPOCHS]
+    if len(fitted) < 3:
+        return None
+    data = reached[reached["lr"].isin(fitted)]
+    x, y = np.log10(data["lr"].to_numpy(float)), np.log10(data["epochs"].to_numpy(float))
+    reg = stats.linregress(x, y)
+    n = len(x)
+    t = stats.t.ppf(0.975, n - 2)
+    residual = math.sqrt(float(np.sum((y - (reg.intercept + reg.slope * x)) ** 2)) / (n - 2))
+    sxx = float(np.sum((x - x.mean()) ** 2))
+
+    def predicted(lr: float) -> dict:
+        x0 = math.log10(lr)
+        half = t * residual * math.sqrt(1 + 1 / n + (x0 - x.mean()) ** 2 / sxx)
+        centre = reg.intercept + reg.slope * x0
+        return {"lr": float(lr), "epochs": round(10 ** centre, 1), "low": round(10 ** (centre - half), 1),
+                "high": round(10 ** (centre + half), 1), "extrapolated": bool(not min(fitted) <= lr <= max(fitted))}
+
+    return {"level": level, "lrs": [float(lr) for lr in fitted], "runs": n,
+            "exponent_b": round(reg.slope, 3), "exponent_low": round(reg.slope - t * reg.stderr, 3),
+            "exponent_high": round(reg.slope + t * reg.stderr, 3), "c": float(f"{10 ** reg.intercept:.4g}"),
+            "r_squared": round(reg.rvalue ** 2, 4), "predictions": [predicted(lr) for lr in predict_at],
+            "per_lr": [{"lr": float(lr), "reached": int(row["count"]), "seeds": int(seeds.get(lr, 0)),
+                        "epochs_median": float(row["median"])} for lr, row in per_lr.iterrows()]}
+
+
+def speed_check(fit: dict | None, check_runs: pd.DataFrame, check_curves: pd.DataFrame, level: float) -> dict | None:
+    """The power law's prediction against runs trained without early stopping at an LR it was not fitted to
+    (make speed-check): per run the epochs to the level (None: not within its cap), their median, and whether the
+    measured median lies inside the 95% prediction interval."""
+    if fit is None or check_runs is None or check_runs.empty:
+        return None
+    reached = epochs_to_target(check_curves, level)
+    rows = []
+    for lr, group in check_runs.groupby("lr", sort=True):
+        epochs = [reached.get((lr, seed)) for seed in sorted(group["seed"])]
+        got = [float(e) for e in epochs if e is not None and not pd.isna(e)]
+        prediction = next(p for p in fit["predictions"] if np.isclose(p["lr"], lr))  # assemble() asks for it
+        median = float(np.median(got)) if len(got) == len(epochs) else None
+        rows.append({"lr": float(lr), "seeds": len(epochs), "reached": len(got), "cap": int(group["epochs"].max()),
+                     "epochs": [None if e is None or pd.isna(e) else int(e) for e in epochs],
+                     "epochs_median": median, "predicted": prediction,
+                     "inside_prediction_interval": bool(median is not None
+                                                        and prediction["low"] <= median <= prediction["high"])})
+    return {"level": level, "per_lr": rows}
 
 
 # --- the learning edge without early stopping (make learning-edge) ---------------------------------------------
@@ -523,41 +671,84 @@ def patience_gains(longer_runs: pd.DataFrame, longer_curves: pd.DataFrame, defau
     return pd.DataFrame(rows, columns=["lr", "seed", "valid_gain", "test_gain", "epochs", "short_epochs", "at_cap"])
 
 
+ABLATION_ALPHA = 0.05  # the pooled test's, and the family-wise level of the per-LR tests (Holm)
+
+
+def holm(p_values: list[float], alpha: float = ABLATION_ALPHA) -> list[bool]:
+    """Holm's step-down: which of these hypotheses are rejected with the family-wise error rate at most alpha."""
+    p = [1.0 if math.isnan(x) else x for x in p_values]  # no test (one seed, no spread): nothing rejected
+    order = sorted(range(len(p)), key=lambda i: p[i])
+    rejected = [False] * len(p)
+    for rank, i in enumerate(order):
+        if p[i] > alpha / (len(p) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
 def ablation_verdict(gains: pd.DataFrame, reference_lr: float, range_low: float, best_mean: float,
                      default_means: dict) -> dict:
     """Does more patience help the LRs below the best range more than it helps the best LR? Per LR the mean
-    gains (validation: exact; test: against the default twin) with t-intervals, and the gain beyond the best
-    LR's, paired by seed. The explanation holds at an LR when its validation gain beyond the best LR's is
-    significant (interval above 0) and its test gain is positive; censored runs make a gain a lower bound."""
+    gains (validation: exact; test: against the default twin) with t-intervals, and the gain beyond the best LR's,
+    paired by seed, with its one-sided p-value. Rule "ablation": a pooled paired test over the LRs below the range
+    (per training seed, its gain beyond the best LR's averaged over those LRs; a one-sided t-test on these seed
+    means, since the seeds, not the LRs that share them, are the independent replicates) and per-LR t-tests with
+    Holm's correction over those LRs; censored runs make a gain a lower bound. gap_closed: the validation gain as a
+    share of the LR's gap to the best mean."""
     reference = gains[np.isclose(gains["lr"], reference_lr)].set_index("seed")
-    rows = []
+    rows, beyond_by_seed = [], []
     for lr, group in gains.groupby("lr", sort=True):
         group = group.set_index("seed")
         valid, test = I.t_interval(group["valid_gain"]), I.t_interval(group["test_gain"])
-        beyond = (I.t_interval(group["valid_gain"] - reference.loc[group.index, "valid_gain"])
-                  if len(reference) and set(group.index) <= set(reference.index) else (math.nan,) * 3)
+        paired = len(reference) and set(group.index) <= set(reference.index)
+        differences = (group["valid_gain"] - reference.loc[group.index, "valid_gain"]) if paired else None
+        beyond = I.t_interval(differences) if paired else (math.nan,) * 3
+        p_beyond = (float(stats.ttest_1samp(differences, 0.0, alternative="greater").pvalue)
+                    if paired and len(differences) >= 2 and differences.std() > 0 else math.nan)
         gap = best_mean - default_means.get(float(lr), math.nan)
+        if paired and lr < range_low and not np.isclose(lr, reference_lr):
+            beyond_by_seed += [{"lr": float(lr), "seed": seed, "beyond": d} for seed, d in differences.items()]
         rows.append({
             "lr": float(lr), "seeds": len(group), "below_best_range": bool(lr < range_low),
             "valid_gain": valid[0], "valid_gain_low": valid[1], "valid_gain_high": valid[2],
             "test_gain": test[0], "test_gain_low": test[1], "test_gain_high": test[2],
-            "beyond_best_lr": beyond[0], "beyond_low": beyond[1], "beyond_high": beyond[2],
+            "beyond_best_lr": beyond[0], "beyond_low": beyond[1], "beyond_high": beyond[2], "beyond_p": p_beyond,
+            "positive_seeds": int((differences > 0).sum()) if paired else 0,
             "gap_closed": valid[0] / gap if gap > 0 else math.nan,
             "at_cap": int(group["at_cap"].sum()), "epochs_ratio": float((group["epochs"] / group["short_epochs"]).median()),
-            "holds": bool(lr < range_low and not math.isnan(beyond[1]) and beyond[1] > 0 and test[0] > 0),
         })
     table = pd.DataFrame(rows)
+    below = table["below_best_range"] & ~table["lr"].eq(reference_lr)
+    table["significant_holm"] = False
+    table.loc[below, "significant_holm"] = holm(table.loc[below, "beyond_p"].tolist())
     numeric = [c for c in table.columns if c != "lr" and table[c].dtype == float]
     table[numeric] = table[numeric].round(DIGITS)
-    below = table[table["below_best_range"]]
-    holds = below[below["holds"]]
+    population = table[below]
+    per_seed = pd.DataFrame(beyond_by_seed, columns=["lr", "seed", "beyond"]).groupby("seed")["beyond"].mean()
+    pooled_mean, pooled_low, pooled_high = I.t_interval(per_seed)
+    pooled_p = (float(stats.ttest_1samp(per_seed, 0.0, alternative="greater").pvalue)
+                if len(per_seed) >= 2 and per_seed.std() > 0 else math.nan)
+    positive = int((population["beyond_best_lr"] > 0).sum())
     if reference.empty:  # without the best LR's own gain there is nothing to judge a gain against
         verdict = "no reference"
+    elif population.empty:
+        verdict = "not tested"
+    elif not math.isnan(pooled_p) and pooled_p < ABLATION_ALPHA:
+        verdict = "holds at every LR" if positive == len(population) else "holds on the whole"
     else:
-        verdict = ("holds" if len(below) and len(holds) == len(below) else
-                   "holds in part" if len(holds) else "does not hold" if len(below) else "not tested")
-    return {"reference_lr": reference_lr, "population": [float(lr) for lr in below["lr"]],
-            "holds_at": [float(lr) for lr in holds["lr"]], "verdict": verdict,
+        verdict = "not shown"
+    closed = population["gap_closed"].dropna()
+    return {"reference_lr": reference_lr, "population": [float(lr) for lr in population["lr"]],
+            "pooled": {"seeds": len(per_seed), "lrs": len(population), "positive": positive,
+                       "beyond_mean": round(pooled_mean, DIGITS), "beyond_interval": [round(pooled_low, DIGITS),
+                                                                                       round(pooled_high, DIGITS)],
+                       "p_value": round(pooled_p, DIGITS), "alpha": ABLATION_ALPHA},
+            "significant_holm_at": [float(lr) for lr in population.loc[population["significant_holm"], "lr"]],
+            "positive_seeds": int(population["positive_seeds"].sum()),
+            "population_seeds": int(population["seeds"].sum()),
+            "gap_closed_range": [round(float(closed.min()), DIGITS), round(float(closed.max()), DIGITS)]
+            if len(closed) else None,
+            "verdict": verdict,
             "censored_runs": int(gains["at_cap"].sum()), "capped_lrs": [float(lr) for lr in table.loc[table["at_cap"] > 0, "lr"]],
             "per_lr": table.to_dict("records")}
 
@@ -609,16 +800,18 @@ def split_sensitivity(runs: pd.DataFrame, curves: pd.DataFrame, splits: dict, sp
 
 
 def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float, patience: int,
-             valid_images: int, test_images: int, edge=None, ablation=None, splits: dict | None = None,
-             split_seed: int | None = None) -> dict:
+             valid_images: int, test_images: int, learned_accuracy: float = 0.9, edge=None, ablation=None,
+             splits: dict | None = None, split_seed: int | None = None, speed=None) -> dict:
     """Every conclusion with its rule, interval and stability (metrics/summary.json).
     edge: (runs, curves, experiment) of make learning-edge; ablation: ([(runs, curves), ...], names) of the
-    longer-patience experiments; splits: {split seed: (runs, curves)}."""
+    longer-patience experiments; splits: {split seed: (runs, curves)}; speed: (runs, curves) of make speed-check,
+    the power law's prediction measured."""
     target = target_accuracy(runs, tolerance)
     r = as_matrices(runs, curves, chance_level, target)
     full, stable = decide(r, tolerance), stability(r, tolerance)
+    advice = recommended(r, stable["best"]["set"], tolerance)
     judged = per_run(runs, curves, chance_level, target)
-    table = per_lr(r, tolerance, valid_images, runs, judged)
+    table = per_lr(r, tolerance, runs, judged, advice)
     row = lambda lr: table[table["lr"] == lr].iloc[0]  # noqa: E731
     cost_per_epoch = pooled_sec_per_epoch(runs)
     best_position = int(np.flatnonzero(r.lrs == full["best"])[0])
@@ -671,14 +864,23 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
                                                                       & (runs["lr"] < full["best"]), "epochs"]})},
             "without_patience": None,
             "upper": upper_edge(curves, runs, full["all_up_to"] or full["best"], chance_level),
+            "speed": None, "speed_check": None,
         },
-        "noise": {**noise(float(best["valid_mean"]), float(best["test_mean"]), valid_images, test_images, table)},
+        "recommended": recommended_summary(advice, table, runs, cost_per_epoch),
+        "images": {"valid": valid_images, "test": test_images},
+        "not_told_apart": not_told_apart(table, full["best"]),
         "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
         "patience_ablation": None,
         "still_improving": still_improving(table, full["best"]),
         "per_lr": table.to_dict("records"),
         "per_run": judged.to_dict("records"),
     }
+    if full["range_low"] is not None:
+        check_lrs = sorted(speed[0]["lr"].unique()) if speed is not None else []
+        fit = speed_fit(curves, runs, learned_accuracy, full["range_low"],
+                        predict_at=sorted({float(r.lrs[0]), *map(float, check_lrs)}))
+        c["learning_edge"]["speed"] = fit
+        c["learning_edge"]["speed_check"] = speed_check(fit, *speed, learned_accuracy) if speed is not None else None
     if edge is not None:
         edge_runs, edge_curves, experiment = edge
         free = edge_without_patience(edge_runs, edge_curves, curves, runs)
@@ -694,9 +896,43 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
         means = runs.groupby("lr")["best_valid_acc"].mean().to_dict()
         c["patience_ablation"] = {"experiments": names, **(ablation_verdict(
             gains, full["best"], full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
-            "reference_lr": full["best"], "population": [], "holds_at": [], "verdict": "no twins",
+            "reference_lr": full["best"], "population": [], "pooled": None, "significant_holm_at": [],
+            "positive_seeds": 0, "population_seeds": 0, "gap_closed_range": None, "verdict": "no twins",
             "censored_runs": 0, "capped_lrs": [], "per_lr": []})}
     return c
+
+
+def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, cost_per_epoch: float) -> dict:
+    """The recommended range as the answer states it: on all seeds and its core (the LRs inside it in at least
+    STABLE_SHARE of seed resamples), the core's runs (epochs to early stopping, their cost, accuracy), the share of
+    resamples that put each LR inside, and the first LR outside on each side with what it loses."""
+    if advice["low_lr"] is None:
+        return {**{k: advice[k] for k in ("low_lr", "high_lr", "references", "core", "ends")}, "lrs": 0}
+    span = advice["core"] or {"low_lr": advice["low_lr"], "high_lr": advice["high_lr"]}
+    inside = runs[runs["lr"].between(span["low_lr"] - EPS * span["low_lr"], span["high_lr"] * (1 + EPS))]
+    rows = table.set_index("lr", drop=False)
+    as_good = rows[rows["in_best_range"]]
+    lowest = rows.loc[as_good["lr"].min()] if len(as_good) else None
+    failing = rows[(rows["lr"] > span["high_lr"]) & (rows["learned"] < rows["seeds"])]
+    epochs = float(inside["epochs"].median())
+    return {
+        "low_lr": advice["low_lr"], "high_lr": advice["high_lr"], "references": advice["references"],
+        "lrs": int(table["recommended"].sum()), "core": advice["core"], "ends": advice["ends"],
+        "shares": [{"lr": lr, "share": round(share, 3)} for lr, share in advice["shares"].items() if share >= SHOWN_SHARE],
+        "stated": span, "runs": len(inside), "epochs_median": epochs,
+        "epochs_quartiles": [float(inside["epochs"].quantile(0.25)), float(inside["epochs"].quantile(0.75))],
+        "seconds_median": round(epochs * cost_per_epoch, 1),
+        "valid_mean": round(float(inside["best_valid_acc"].mean()), DIGITS),
+        "valid_lowest_lr_mean": round(float(inside.groupby("lr")["best_valid_acc"].mean().min()), DIGITS),
+        "test_mean": round(float(inside["test_acc"].mean()), DIGITS),
+        # below it: as good as the best down to the best range's low end, at a cost in epochs there
+        "below": None if lowest is None or lowest["lr"] >= span["low_lr"] else {
+            "as_good_down_to": float(lowest["lr"]), "extra_epochs": -lowest["saving_mean"],
+            "extra_epochs_interval": [-lowest["saving_high"], -lowest["saving_low"]]},
+        # above it: as good up to the best range's high end; from where some seeds never leave the plateau
+        "above": {"as_good_up_to": float(as_good["lr"].max()) if len(as_good) else None,
+                  "seeds_fail_from": float(failing["lr"].min()) if len(failing) else None},
+    }
 
 
 def json_safe(value):

@@ -29,3 +29,10 @@ SUMMARY_JSON = Path("metrics/summary.json")  # the study's summary: every conclu
 CONCLUSIONS_PER_LR_CSV = Path("metrics/conclusions_per_lr.csv")  # one row per LR: learned, t-intervals, TOST, saving
 CONCLUSIONS_PER_RUN_CSV = Path("metrics/conclusions_per_run.csv")  # one row per run: learned, to target, improving
 PER_LR_DIR = Path("metrics/per_lr")  # one small JSON per LR with its role, for `dvc metrics show metrics/per_lr`
+
+# make speed-check (tools/speed_check.py): the epochs-to-accuracy power law's prediction measured at an LR below the
+# LRs it was fitted to, runs without early stopping until they reach analysis.learned_accuracy
+SPEED_CHECK_DIR = Path("metrics/speed_check")
+SPEED_CHECK_RUNS_CSV = SPEED_CHECK_DIR / "runs.csv"  # one row per (LR, seed): the first epoch at the accuracy
+SPEED_CHECK_CURVES_CSV = SPEED_CHECK_DIR / "curves.csv"  # one row per (LR, seed, epoch)
+SPEED_CHECK_EXPERIMENT_JSON = SPEED_CHECK_DIR / "experiment.json"  # what ran, the prediction it tests, how long

@@ -101,6 +101,7 @@ class Analysis:
     NAME: ClassVar[str] = "analysis"
     tolerance: float = setting(fraction)
     chance_level: float = setting(fraction)
+    learned_accuracy: float = setting(fraction)
 
 
 @dataclass(frozen=True)

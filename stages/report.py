@@ -31,7 +31,7 @@ RULES = {
                  "values).",
     "best": "*Best LR*: the highest mean best-validation accuracy over seeds (ties: fewer median epochs, then the "
             "smaller LR).",
-    "equivalent": "*As good as the best*: every seed learned, and the paired difference (best LR minus this LR, seed "
+    "equivalent": "*As good as the best*: every seed left the plateau, and the paired difference (best LR minus this LR, seed "
                   "by seed) is shown to lie within `analysis.tolerance`: its 90% t-interval is inside "
                   "(-tolerance, +tolerance) (TOST, two one-sided tests at 5%). An interval that merely contains 0 is "
                   "not enough: with 5 seeds it does for LRs that are clearly worse.",
@@ -128,7 +128,9 @@ def answer_block(c: dict) -> list[str]:
                      f"epochs.")
     if above.get("as_good_up_to") is not None:
         sides.append(f"Above {above['as_good_up_to']:g}: not shown as good"
-                     + (f"; from {above['seeds_fail_from']:g} some seeds fail." if above.get("seeds_fail_from") else "."))
+                     + ("." if not above.get("seeds_fail_from") else
+                        f"; from {above['seeds_fail_from']:g} every seed fails." if above["failing_learned"].startswith("0/")
+                        else f"; from {above['seeds_fail_from']:g} some seeds fail."))
     if sides:
         lines.append("- " + " ".join(sides))
     stopped, fit = edge["with_early_stopping"], edge.get("speed")
@@ -378,10 +380,17 @@ def split_lines(c: dict) -> list[str]:
     return lines
 
 
+def recommended_cell(row: dict) -> str:
+    """✓ where the LR is in the recommended range on all seeds, and the share of seed resamples that put it there."""
+    share = row["recommended_share"]
+    return f"{'✓ ' if row['recommended'] else ''}{share:.0%}" if share else ""
+
+
 def lr_table(c: dict) -> list[str]:
-    lines = ["| LR | learned [95%] | valid mean [95% t] | of the seeds that learned | test mean | epochs (median) "
-             "| saved vs best [95%] | to target (median) | measured (s) | ≈ best (TOST) | in range |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|"]
+    lines = ["| LR | left the plateau [95%] | valid mean [95% t] | of the seeds that left it | test mean | epochs (median) "
+             "| saved vs best [95%] | to target (median) | measured (s) | ≈ best (TOST) | in range | slower than a best "
+             "| recommended (share of resamples) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|:---:|:---:|"]
     for row in c["per_lr"]:
         split = 0 < row["learned"] < row["seeds"]
         learned_only = (f"{pct(row['learned_valid_mean'])} ({row['learned']} runs)" if split else "")
@@ -393,7 +402,8 @@ def lr_table(c: dict) -> list[str]:
             f"| {pct(row['valid_mean']) + ' (no run: seeds split)' if split else pct(row['valid_mean']) + ' ' + interval(row['valid_low'], row['valid_high'])} "
             f"| {learned_only} | {pct(row['test_mean'])} | {row['epochs_median']:g} | {saved} | {to_target} "
             f"| {_or_na(row['measured_median_s'], '.1f')} | {'✓' if row['equivalent'] else ''} "
-            f"| {'✓' if row['in_best_range'] else ''} |")
+            f"| {'✓' if row['in_best_range'] else ''} | {'✓' if row['slower_than_best'] else ''} "
+            f"| {recommended_cell(row)} |")
     return lines
 
 
@@ -402,7 +412,7 @@ def still_improving(c: dict) -> list[str]:
     per LR that learned, how many seeds were still improving at their last epoch, and by how much."""
     si = c["still_improving"]
     if not si["per_lr"]:
-        return ["No LR learned: no run to judge."]
+        return ["At no LR did a seed leave the initial plateau: no run to judge."]
 
     w = si["window"]
 
@@ -499,7 +509,8 @@ def _signed(value: float | None, unit: str = "", scale: float = 1) -> str:
 def range_test_lines(lr_find: dict, params: dict, anything_learned: bool) -> list[str]:
     """The LR range test against the sweep: one row per rule (the score_lr_find stage's metrics/lr_find/summary.json)."""
     if not anything_learned:
-        return ["No LR of the sweep learned: there is no best range to judge the range test's suggestions against."]
+        return ["At no LR of the sweep did a seed leave the initial plateau: there is no best range to judge the range "
+                "test's suggestions against."]
     t, per_rule = params["lr_find"], lr_find["rules"]
     seeds, epochs = lr_find["seeds"], lr_find["range_test_epochs_mean"]
     lines = [
@@ -611,6 +622,16 @@ RULE_CHANGES = [
     "Clopper-Pearson for fractions of seeds. Every pick now comes with its stability over seed resamples.",
     "*Learning edge*: was stated as where 'training does not progress'; is stated at the study's patience, beside "
     "the epochs each small LR needs without early stopping.",
+    "*The answer*: was the best range (as good as the best) in one long sentence; is the recommended range, as good "
+    "as every LR the seeds may call best and not measurably slower, stated where no seed resample moves it, in a "
+    "short block. The best range was silent about time: its lower LRs are as accurate but take up to twice the epochs.",
+    "*Learning*: leaving the initial plateau (above the chance level) was called learning; it is called leaving the "
+    "plateau, and 'learns' means reaching a stated accuracy (`analysis.learned_accuracy`), with its own speed law.",
+    "*Noise*: gaps between LRs were read against each accuracy's binomial noise; every LR is scored on the same images "
+    "and seeds, so they are read as paired differences.",
+    "*Patience ablation*: the verdict counted the LRs where the gain beyond the best LR's was significant alone, with "
+    "3 seeds each and no correction for the number of LRs; it rests on a pooled paired test, with Holm's correction "
+    "for the per-LR tests.",
 ]
 
 
@@ -761,10 +782,12 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         *[line for figure in figures for line in (figure, "")],
         "## Every learning rate",
         "",
-        f"Over each LR's {c['seeds']} seeds; accuracies in percent. 'learned': seeds above the chance level with the "
+        f"Over each LR's {c['seeds']} seeds; accuracies in percent. 'left the plateau': seeds above the chance level with the "
         "exact 95% interval of the fraction; where seeds split, the mean of all seeds describes no run ('no run') and "
-        "the seeds that learned are shown apart. 'saved': epochs to early stopping saved against the best LR, paired "
-        "by seed, with its 95% t-interval. '≈ best (TOST)': shown as good as the best; 'in range': the best range. "
+        "the seeds that left it are shown apart. 'saved': epochs to early stopping saved against the best LR, paired "
+        "by seed, with its 95% t-interval. '≈ best (TOST)': shown as good as the best; 'in range': the best range; "
+        "'slower than a best': measurably slower than an LR the seeds may call best; 'recommended': in the recommended "
+        "range on all seeds, with the share of seed resamples that put it there. "
         "Every run: `metrics/runs.csv`; this table: `metrics/conclusions_per_lr.csv`.",
         "",
         *lr_table(c),

@@ -216,9 +216,9 @@ def decide(r: Runs, tolerance: float) -> dict:
 PICKS = {  # what each pick is, for the stability table
     "best": "best LR", "recommended_low": "recommended range, low end", "recommended_high": "recommended range, high end",
     "range_low": "best range, low end", "range_high": "best range, high end",
-    "tradeoff": "trade-off LR", "fastest_to_target": "fastest to target", "all_from": "every seed learns from",
-    "none_up_to": "no seed learns at and below", "all_up_to": "every seed learns up to",
-    "none_from": "no seed learns at and above",
+    "tradeoff": "trade-off LR", "fastest_to_target": "fastest to target",
+    "all_from": "every seed leaves the plateau from", "none_up_to": "no seed leaves it at and below",
+    "all_up_to": "every seed leaves it up to", "none_from": "no seed leaves it at and above",
 }
 
 
@@ -913,7 +913,7 @@ def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, c
     rows = table.set_index("lr", drop=False)
     as_good = rows[rows["in_best_range"]]
     lowest = rows.loc[as_good["lr"].min()] if len(as_good) else None
-    failing = rows[(rows["lr"] > span["high_lr"]) & (rows["learned"] < rows["seeds"])]
+    failing = rows[(rows["lr"] > span["high_lr"]) & (rows["learned"] < rows["seeds"])].sort_index()
     epochs = float(inside["epochs"].median())
     return {
         "low_lr": advice["low_lr"], "high_lr": advice["high_lr"], "references": advice["references"],
@@ -931,7 +931,9 @@ def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, c
             "extra_epochs_interval": [-lowest["saving_high"], -lowest["saving_low"]]},
         # above it: as good up to the best range's high end; from where some seeds never leave the plateau
         "above": {"as_good_up_to": float(as_good["lr"].max()) if len(as_good) else None,
-                  "seeds_fail_from": float(failing["lr"].min()) if len(failing) else None},
+                  "seeds_fail_from": float(failing["lr"].min()) if len(failing) else None,
+                  "failing_learned": (f"{failing.iloc[0]['learned']}/{failing.iloc[0]['seeds']}" if len(failing)
+                                      else None)},
     }
 
 

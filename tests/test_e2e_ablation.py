@@ -1,4 +1,5 @@
-"""End to end: the patience ablation as a DVC experiment, trained by the parallel runner, on a tiny sweep."""
+"""End to end: the patience ablation as a DVC experiment, trained by the parallel runner, on the tests' shared tiny
+study (a copy: nothing of it is trained again)."""
 
 import json
 import re
@@ -6,17 +7,13 @@ import sys
 
 import pytest
 
-from tests.pipeline import ONE_THREAD, commit, dvc, make_repo, read_csv, run, set_params, tiny
-
-
-TINY = tiny(**{"train.max_epochs": 8, "train.patience": 1, "sweep.seeds": [0, 1, 2]})
+from tests.pipeline import commit, copy_study, dvc, read_csv, run
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("ablation"))
-    set_params(repo, **TINY)
-    dvc(repo, "repro", extra_env=ONE_THREAD)
+def repo(tiny_study, tmp_path_factory):
+    """The tiny study (patience 2, at most 4 epochs a run), committed as a study is before its ablation."""
+    repo = copy_study(tiny_study, tmp_path_factory.mktemp("ablation") / "study")
     commit(repo, "tiny default sweep")
     return repo
 

@@ -1,7 +1,7 @@
 """End to end on a real SLURM cluster: a single-node cluster (Debian's slurm-wlm and munge) on this machine, the
-project's own scripts submitted as README says (`tools/cluster/slurm_submit.sh 2`), a tiny study, a local-folder
-DVC remote. Every share trains its own stages, MNIST reaches the nodes through the remote, the assembling job
-trains nothing, and its study equals a local `make run`'s.
+project's own scripts submitted as docs/machines.md says (`tools/cluster/slurm_submit.sh 2`), the tests' tiny study, a
+local-folder DVC remote. Every share trains its own stages, MNIST reaches the nodes through the remote, the assembling
+job trains nothing, and its study equals the tiny study made on one machine.
 
 SLURM is installed with apt where this runs as root with apt (as CI does); elsewhere, or where the daemons do not
 start, the test skips and says why."""
@@ -18,13 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline import (apt_install, clone, commit, dvc, free_port, make_repo, read_csv, run, run_study, set_params,
-                            tiny)
+from tests.pipeline import TINY, apt_install, commit, dvc, free_port, make_repo, read_csv, run, set_params
 from tools import run_study as runner
 
 
-TINY = tiny(**{"data.train_size": 200, "data.valid_size": 200, "train.max_epochs": 2, "train.patience": 1,
-               "sweep.lrs": [0.001, 0.01, 0.03162], "lr_find.steps": 20})
 SHARES = 2
 JOB_TIMEOUT_S = 1200
 DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
@@ -149,7 +146,8 @@ def _trained(log: str) -> list[str]:
     return re.findall(r"Running stage '(train@[^']+)'", log)
 
 
-def test_the_slurm_scripts_as_readme_says_train_each_share_once_and_assemble_without_training(slurm, tmp_path):
+def test_the_slurm_scripts_as_readme_says_train_each_share_once_and_assemble_without_training(slurm, tiny_study,
+                                                                                               tmp_path):
     if not (VENV / ".installed").exists():
         pytest.skip(f"the tasks use the tests' environment {VENV} as VENV; it needs `make setup`'s stamp")
     origin = make_repo(tmp_path / "origin")  # the login node's clone; MNIST in its data/manual/, as downloaded
@@ -180,7 +178,5 @@ def test_the_slurm_scripts_as_readme_says_train_each_share_once_and_assemble_wit
     assert "up to date" in dvc(results, "status").stdout
     assert list(node_tmp.glob("lr-sweep-shard-*")) == []  # the tasks' scratch clones are gone
 
-    local = clone(origin, tmp_path / "local")  # the same study with `make run` on one machine
-    dvc(local, "remote", "default", "--unset")
-    run_study(local, "--jobs", "2")
-    assert study_results(results) == study_results(local)
+    # the same study made on one machine: the tests' shared tiny study (these settings, `dvc repro`, one thread)
+    assert study_results(results) == study_results(tiny_study)

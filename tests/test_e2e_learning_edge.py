@@ -48,3 +48,29 @@ def test_bad_arguments_stop_with_one_line(repo):
         result = run(repo, sys.executable, "-m", "tools.learning_edge", *args, check=False)
         assert result.returncode == 2 if "--jobs" not in args else result.returncode != 0
         assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_the_speed_check_trains_until_the_stated_accuracy_as_the_train_stage_would(repo):
+    """make speed-check (tools/speed_check.py): each run is the train stage's run, number for number, without early
+    stopping, until its validation accuracy first reaches analysis.learned_accuracy; its folder is written whole."""
+    set_params(repo, **{"analysis.learned_accuracy": 0.5})
+    result = run(repo, sys.executable, "-m", "tools.speed_check", "--lr", "0.001", "--seeds", "2", "--cap", "6",
+                 "--jobs", "2")
+    assert "lr 0.001 x 2 seeds, until validation accuracy >= 0.5" in result.stderr
+    folder = repo / "metrics/speed_check"
+    assert sorted(p.name for p in folder.iterdir()) == ["README.md", "curves.csv", "experiment.json", "runs.csv"]
+    runs = read_csv(folder / "runs.csv")
+    assert [(r["lr"], r["seed"]) for r in runs] == [("0.001", "0"), ("0.001", "1")]
+    curves = read_csv(folder / "curves.csv")
+    for r in runs:
+        accuracy = [float(c["valid_acc"]) for c in curves if c["seed"] == r["seed"]]
+        assert r["reached_epoch"] == r["epochs"] == str(len(accuracy))  # stopped at the first epoch at 0.5
+        assert accuracy[-1] >= 0.5 and all(a < 0.5 for a in accuracy[:-1])
+    mine = [(float(c["train_loss"]), float(c["valid_acc"])) for c in curves if c["seed"] == "1"]
+    twin = [(float(r["train_loss"]), float(r["valid_acc"])) for r in read_csv(repo / "data/runs/0.001-1/history.csv")]
+    n = min(len(mine), len(twin))
+    assert n >= 1 and mine[:n] == twin[:n]  # the same arithmetic as the train stage's run, to the last bit
+    experiment = json.loads((folder / "experiment.json").read_text())
+    assert (experiment["lr"], experiment["seeds"], experiment["level"], experiment["cap"]) == ("0.001", [0, 1], 0.5, 6)
+    bad = run(repo, sys.executable, "-m", "tools.speed_check", "--seeds", "9", check=False)
+    assert bad.returncode == 2 and "--seeds must be from 1 to the 2 seeds" in bad.stderr

@@ -28,6 +28,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -101,6 +102,20 @@ def run_all(pairs: list[tuple[float, int]], cap: int, reached: Callable[[float],
     return runs, curves
 
 
+def write_check(runs_csv: Path, curves_csv: Path, experiment_json: Path, runs: pd.DataFrame, curves: pd.DataFrame,
+                facts: dict, started: float, extra: dict[str, str] | None = None) -> None:
+    """A check's folder, all files or none: its runs and curves tables and experiment.json (facts, then one thread
+    per run, the wall time since `started` and when it finished); extra: {file name: text} beside them."""
+    with atomic.atomic_dir(runs_csv.parent) as tmp:
+        for name, text in (extra or {}).items():
+            atomic.write_text(tmp / name, text)
+        atomic.write_text(tmp / runs_csv.name, runs.to_csv(index=False))
+        atomic.write_text(tmp / curves_csv.name, curves.to_csv(index=False))
+        atomic.write_json(tmp / experiment_json.name, {
+            **facts, "cpu_threads_per_run": 1, "wall_s": round(time.time() - started, 1),
+            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+
+
 def jobs_count(value: str) -> int:
     """--jobs as `make run` reads JOBS: auto is the CPUs this process may use (tools/run_study.py)."""
     if value == "auto":
@@ -133,17 +148,13 @@ def main(argv: list[str] | None = None) -> None:
     runs, curves = run_all(pairs, args.cap, functools.partial(C.learned, chance_level=chance_level), jobs,
                            "learning_edge", "above chance")
     runs = runs.rename(columns={"reached_epoch": "left_chance_epoch"}).assign(chance_level=chance_level)
-    with atomic.atomic_dir(EDGE_DIR) as tmp:
-        atomic.write_text(tmp / EDGE_RUNS_CSV.name, runs.to_csv(index=False))
-        atomic.write_text(tmp / EDGE_CURVES_CSV.name, curves.to_csv(index=False))
-        atomic.write_json(tmp / EDGE_EXPERIMENT_JSON.name, {
-            "settings": C.sweep_settings(params),  # the conclude stage uses these runs only for a sweep made like them
-            "lrs": [P.lr_name(lr) for lr in lrs], "seeds": seeds, "cap": args.cap, "chance_level": chance_level,
-            "jobs": jobs, "cpu_threads_per_run": 1, "wall_s": round(time.time() - started, 1),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "reproduce": f"make learning-edge  # python -m tools.learning_edge --low {args.low:g} "
-                         f"--high {args.high:g} --cap {args.cap}",
-        })
+    write_check(EDGE_RUNS_CSV, EDGE_CURVES_CSV, EDGE_EXPERIMENT_JSON, runs, curves, {
+        "settings": C.sweep_settings(params),  # the conclude stage uses these runs only for a sweep made like them
+        "lrs": [P.lr_name(lr) for lr in lrs], "seeds": seeds, "cap": args.cap, "chance_level": chance_level,
+        "jobs": jobs,
+        "reproduce": f"make learning-edge  # python -m tools.learning_edge --low {args.low:g} --high {args.high:g} "
+                     f"--cap {args.cap}",
+    }, started)
     print(f"learning_edge: {len(pairs)} runs in {time.time() - started:.0f} s; tables in {EDGE_DIR}/",
           file=sys.stderr)
 

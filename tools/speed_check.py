@@ -18,12 +18,11 @@ import argparse
 import functools
 import sys
 import time
-from datetime import datetime, timezone
 
-from stages.lib import atomic, conclusions as C, params as P
+from stages.lib import conclusions as C, params as P
 from stages.lib.experiment_paths import (SPEED_CHECK_CURVES_CSV, SPEED_CHECK_DIR, SPEED_CHECK_EXPERIMENT_JSON,
                                          SPEED_CHECK_RUNS_CSV)
-from tools.learning_edge import jobs_count, run_all
+from tools.learning_edge import jobs_count, run_all, write_check
 
 DEFAULT_LR, DEFAULT_SEEDS, DEFAULT_CAP = 2.512e-6, 3, 1000
 
@@ -64,18 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     runs, curves = run_all([(lr, seed) for seed in seeds], args.cap, functools.partial(C.reached, level=level), jobs,
                            "speed_check", f"at {level}")
     runs = runs.assign(level=level)
-    with atomic.atomic_dir(SPEED_CHECK_DIR) as tmp:
-        atomic.write_text(tmp / "README.md", README)
-        atomic.write_text(tmp / SPEED_CHECK_RUNS_CSV.name, runs.to_csv(index=False))
-        atomic.write_text(tmp / SPEED_CHECK_CURVES_CSV.name, curves.to_csv(index=False))
-        atomic.write_json(tmp / SPEED_CHECK_EXPERIMENT_JSON.name, {
-            "settings": C.sweep_settings(params),  # the conclude stage uses these runs only for a sweep made like them
-            "lr": P.lr_name(lr), "seeds": seeds, "cap": args.cap, "level": level, "jobs": jobs,
-            "cpu_threads_per_run": 1, "wall_s": round(time.time() - started, 1),
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "reproduce": f"make speed-check  # python -m tools.speed_check --lr {P.lr_name(lr)} --seeds {args.seeds} "
-                         f"--cap {args.cap}",
-        })
+    write_check(SPEED_CHECK_RUNS_CSV, SPEED_CHECK_CURVES_CSV, SPEED_CHECK_EXPERIMENT_JSON, runs, curves, {
+        "settings": C.sweep_settings(params),  # the conclude stage uses these runs only for a sweep made like them
+        "lr": P.lr_name(lr), "seeds": seeds, "cap": args.cap, "level": level, "jobs": jobs,
+        "reproduce": f"make speed-check  # python -m tools.speed_check --lr {P.lr_name(lr)} --seeds {args.seeds} "
+                     f"--cap {args.cap}",
+    }, started, extra={"README.md": README})
     print(f"speed_check: {len(seeds)} runs in {time.time() - started:.0f} s; tables in {SPEED_CHECK_DIR}/",
           file=sys.stderr)
 

@@ -26,6 +26,7 @@ from stages.lib.paths import (ABLATION_CURVES_CSV, ABLATION_EXPERIMENT_JSON, ABL
 
 REFERENCE_EXPERIMENT = "patience-20-reference"
 SPLIT_PREFIX = "split-"
+MACHINE_PREFIX = "isa-"  # the same study made on a machine whose math ran with another instruction set
 
 
 def experiment(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
@@ -37,11 +38,16 @@ def experiment(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
 
 def split_experiments() -> dict[int, tuple[pd.DataFrame, pd.DataFrame, dict]]:
     """{split seed: (runs, curves, experiment)} of the split-sensitivity experiments in metrics/experiments/."""
+    return {int(name[len(SPLIT_PREFIX):]): tables for name, tables in experiments_named(SPLIT_PREFIX).items()}
+
+
+def experiments_named(prefix: str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame, dict]]:
+    """{folder name: (runs, curves, experiment)} of the folders of metrics/experiments/ whose name starts so."""
     found = {}
-    for folder in sorted(EXPERIMENTS_DIR.glob(f"{SPLIT_PREFIX}*")):
+    for folder in sorted(EXPERIMENTS_DIR.glob(f"{prefix}*")):
         tables = experiment(folder)
         if tables is not None:
-            found[int(folder.name[len(SPLIT_PREFIX):])] = tables
+            found[folder.name] = tables
     return found
 
 
@@ -193,12 +199,19 @@ def main() -> None:
         else:
             other_settings.append(f"{SPLIT_PREFIX}{seed}")
     checks += [cost(f"{SPLIT_PREFIX}{seed}", runs_, wall_time(info)) for seed, (runs_, _, info) in splits.items()]
+    machines = {}  # the same runs made elsewhere: the same LRs, seeds and settings, other last bits
+    for name, tables in experiments_named(MACHINE_PREFIX).items():
+        same_runs = sorted(zip(tables[0]["lr"], tables[0]["seed"])) == sorted(zip(runs["lr"], runs["seed"]))
+        if made_like(tables[0], runs) and same_runs:
+            machines[name] = tables[:2]
+        else:
+            other_settings.append(name)
     conclusions = C.assemble(runs, curves, s.tolerance, s.chance_level, train.patience,
                              valid_images=split["valid"]["size"], test_images=split["test"]["size"],
                              learned_accuracy=s.learned_accuracy, speed=speed, edge=edge,
                              ablation=(longer, names) if longer else None,
                              splits={seed: tables[:2] for seed, tables in splits.items()},
-                             split_seed=data.split_seed)
+                             split_seed=data.split_seed, machines=machines)
     conclusions["checks"] = checks
     conclusions["checks_wall_s"] = round(sum(check["wall_s"] for check in checks), 1)
     conclusions["checks_made_under_other_settings"] = other_settings  # not used: they speak of another sweep

@@ -142,11 +142,31 @@ def answer_block(c: dict) -> list[str]:
     core = rec["core"] if rec["low_lr"] is not None else None
     if rec["low_lr"] is not None and core is None:
         lines.append(f"- {c['seeds']} seeds; no LR is in this range in {c['stable_share']:.0%} of seed resamples.")
+    elif rec.get("machines"):
+        lines.append(f"- {c['seeds']} seeds, {len(rec['machines']['machines']) + 1} machines; ends uncertain (here, "
+                     f"all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
     elif core and (core["low_lr"], core["high_lr"]) != (rec["low_lr"], rec["high_lr"]):
         lines.append(f"- {c['seeds']} seeds; ends uncertain (all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
     else:
         lines.append(f"- {c['seeds']} seeds; no seed resample moves the range's ends.")
     return [ANSWER_START, *lines, ANSWER_END]
+
+
+def machines_sentence(rec: dict) -> str:
+    """The recommended range on the other machines the study was made on, and what holds on all of them."""
+    machines = rec.get("machines")
+    if not machines:
+        return ""
+    parts = "; ".join(
+        f"`{name}`: best {' or '.join(f'{lr:g}' for lr in m['best'] if lr is not None)}, range "
+        + (f"{m['low_lr']:g} to {m['high_lr']:g}" if m["low_lr"] is not None else "none")
+        + (f", core {m['core']['low_lr']:g} to {m['core']['high_lr']:g}" if m["core"] else ", no core")
+        for name, m in machines["machines"].items())
+    common = machines["common"]
+    return (f" The same study made on another machine (other instruction set, other last bits; "
+            f"`metrics/experiments/`), decided the same way: {parts}. "
+            + (f"Stated: the LRs inside the core on every machine, {common['low_lr']:g} to {common['high_lr']:g}."
+               if common else "The cores do not overlap: stated is this machine's core."))
 
 
 def pct(acc) -> str:
@@ -208,7 +228,7 @@ def conclusions(c: dict, s: dict) -> list[str]:
             + (f"the LRs inside it in at least {c['stable_share']:.0%} of seed resamples, its core, are stated. "
                if core else f"no LR is inside it in {c['stable_share']:.0%} of seed resamples. ")
             + f"Share of resamples inside, per LR: {shares}. Low end {lr_set(rec['ends']['low'])}; high end "
-              f"{lr_set(rec['ends']['high'])}."]
+              f"{lr_set(rec['ends']['high'])}." + machines_sentence(rec)]
     lines += [
         f"2. **As good as the best: LR {rng['low_lr']:g} to {rng['high_lr']:g}** ({rng['lrs']} grid LRs), every LR of "
         f"which is shown as good as the best LR within {100 * rng['tolerance']:g} points (paired TOST over {seeds} "

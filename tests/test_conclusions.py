@@ -338,3 +338,24 @@ def test_one_seed_gives_no_interval_of_the_epochs_to_target():
     runs, curves = sweep({1e-3: [0.98], 3e-3: [0.97]}, {1e-3: [10], 3e-3: [8]})
     r = matrices(runs, curves)
     assert C.to_target_interval(r, 1e-3) is None and C.to_target_interval(r, None) is None
+
+
+def test_the_answer_states_the_lrs_recommended_on_every_machine_the_study_was_made_on():
+    """The same runs made on another machine (other last bits) shift the range by one step: the answer states the
+    LRs inside the core on both, and each machine's own range is kept beside it."""
+    lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+    good = [0.980, 0.981, 0.980, 0.981, 0.980]
+    here = {1e-4: [0.95] * 5, 3e-4: good, 1e-3: good, 3e-3: good, 1e-2: [0.96] * 5, 3e-2: [0.11] * 5}
+    there = {**here, 3e-4: [0.96] * 5, 1e-2: good}  # elsewhere the range is one step higher
+    epochs = {lr: [20] * 5 for lr in lrs}
+    runs, curves = sweep(here, epochs)
+    c = json.loads(json.dumps(C.json_safe(C.assemble(runs, curves, TOL, CHANCE, 5, 5000, 10000,
+                                                         machines={"isa-other": sweep(there, epochs)}))))
+    rec = c["recommended"]
+    assert (rec["low_lr"], rec["high_lr"]) == (3e-4, 3e-3) and rec["core"]["low_lr"] == 3e-4
+    other = rec["machines"]["machines"]["isa-other"]
+    assert (other["low_lr"], other["high_lr"]) == (1e-3, 1e-2)
+    assert rec["machines"]["common"] == {"low_lr": 1e-3, "high_lr": 3e-3}
+    assert rec["stated"] == {"low_lr": 1e-3, "high_lr": 3e-3, "lrs": 2} and rec["runs"] == 10
+    block = "\n".join(report.answer_block({**c, "per_lr": []}))
+    assert "**Use a learning rate from 0.001 to 0.003**" in block and "5 seeds, 2 machines" in block

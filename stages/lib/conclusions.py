@@ -801,11 +801,12 @@ def split_sensitivity(runs: pd.DataFrame, curves: pd.DataFrame, splits: dict, sp
 
 def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_level: float, patience: int,
              valid_images: int, test_images: int, learned_accuracy: float = 0.9, edge=None, ablation=None,
-             splits: dict | None = None, split_seed: int | None = None, speed=None) -> dict:
+             splits: dict | None = None, split_seed: int | None = None, speed=None,
+             machines: dict | None = None) -> dict:
     """Every conclusion with its rule, interval and stability (metrics/summary.json).
     edge: (runs, curves, experiment) of make learning-edge; ablation: ([(runs, curves), ...], names) of the
     longer-patience experiments; splits: {split seed: (runs, curves)}; speed: (runs, curves) of make speed-check,
-    the power law's prediction measured."""
+    the power law's prediction measured; machines: {name: (runs, curves)} of the same study made on other machines."""
     target = target_accuracy(runs, tolerance)
     r = as_matrices(runs, curves, chance_level, target)
     full, stable = decide(r, tolerance), stability(r, tolerance)
@@ -866,7 +867,8 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
             "upper": upper_edge(curves, runs, full["all_up_to"] or full["best"], chance_level),
             "speed": None, "speed_check": None,
         },
-        "recommended": recommended_summary(advice, table, runs, cost_per_epoch),
+        "recommended": recommended_summary(advice, table, runs, cost_per_epoch,
+                                           across_machines(advice, machines or {}, tolerance, chance_level)),
         "images": {"valid": valid_images, "test": test_images},
         "not_told_apart": not_told_apart(table, full["best"]),
         "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
@@ -902,13 +904,40 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
     return c
 
 
-def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, cost_per_epoch: float) -> dict:
-    """The recommended range as the answer states it: on all seeds and its core (the LRs inside it in at least
-    STABLE_SHARE of seed resamples), the core's runs (epochs to early stopping, their cost, accuracy), the share of
-    resamples that put each LR inside, and the first LR outside on each side with what it loses."""
+def across_machines(advice: dict, others: dict, tolerance: float, chance_level: float) -> dict | None:
+    """The recommended range of the same study made on other machines, whose arithmetic differs in the last bits
+    (another instruction set), each decided as this one is (its own best LR's set, its own resamples), and the LRs
+    inside the core on every machine (common; None where the cores do not overlap). others: {name: (runs, curves)}."""
+    if not others:
+        return None
+    machines = {}
+    for name, (runs, curves) in sorted(others.items()):
+        r = as_matrices(runs, curves, chance_level, target_accuracy(runs, tolerance))
+        best = stability(r, tolerance)["best"]
+        other = recommended(r, best["set"], tolerance)
+        machines[name] = {"best": best["set"], "low_lr": other["low_lr"], "high_lr": other["high_lr"],
+                          "core": other["core"]}
+    cores = [advice["core"]] + [m["core"] for m in machines.values()]
+    common = None
+    if all(cores):
+        low, high = max(c["low_lr"] for c in cores), min(c["high_lr"] for c in cores)
+        common = {"low_lr": low, "high_lr": high} if low <= high else None
+    return {"machines": machines, "common": common}
+
+
+def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, cost_per_epoch: float,
+                        machines: dict | None = None) -> dict:
+    """The recommended range as the answer states it (stated): the LRs inside its core on every machine the study was
+    made on (machines: across_machines()), else its core (the LRs inside it in at least STABLE_SHARE of seed
+    resamples), else the range on all seeds; the stated LRs' runs (epochs to early stopping, their cost, accuracy),
+    the share of resamples that put each LR inside, and what is lost below and above."""
     if advice["low_lr"] is None:
-        return {**{k: advice[k] for k in ("low_lr", "high_lr", "references", "core", "ends")}, "lrs": 0}
-    span = advice["core"] or {"low_lr": advice["low_lr"], "high_lr": advice["high_lr"]}
+        return {**{k: advice[k] for k in ("low_lr", "high_lr", "references", "core", "ends")}, "lrs": 0,
+                "machines": machines}
+    span = ((machines or {}).get("common") or advice["core"]
+            or {"low_lr": advice["low_lr"], "high_lr": advice["high_lr"]})
+    span = {"low_lr": span["low_lr"], "high_lr": span["high_lr"],
+            "lrs": int(((table["lr"] >= span["low_lr"]) & (table["lr"] <= span["high_lr"])).sum())}
     inside = runs[runs["lr"].between(span["low_lr"] - EPS * span["low_lr"], span["high_lr"] * (1 + EPS))]
     rows = table.set_index("lr", drop=False)
     as_good = rows[rows["in_best_range"]]
@@ -917,7 +946,7 @@ def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, c
     epochs = float(inside["epochs"].median())
     return {
         "low_lr": advice["low_lr"], "high_lr": advice["high_lr"], "references": advice["references"],
-        "lrs": int(table["recommended"].sum()), "core": advice["core"], "ends": advice["ends"],
+        "lrs": int(table["recommended"].sum()), "core": advice["core"], "ends": advice["ends"], "machines": machines,
         "shares": [{"lr": lr, "share": round(share, 3)} for lr, share in advice["shares"].items() if share >= SHOWN_SHARE],
         "stated": span, "runs": len(inside), "epochs_median": epochs,
         "epochs_quartiles": [float(inside["epochs"].quantile(0.25)), float(inside["epochs"].quantile(0.75))],

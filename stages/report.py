@@ -441,8 +441,8 @@ def still_improving(c: dict) -> list[str]:
 
     lines = [
         f"Below the best LR ({si['best_lr']:g}), {share(si['below_best'])} were still improving when early stopping "
-        f"ended them; at the best LR and above, {share(si['from_best_up'])} (a run at an LR where some seeds did not "
-        f"learn counts among the runs). 'Still improving': the rule of that name under 'How each conclusion is chosen'. "
+        f"ended them; at the best LR and above, {share(si['from_best_up'])} (a run at an LR where some seeds never left the plateau "
+        f"counts among the runs). 'Still improving': the rule of that name under 'How each conclusion is chosen'. "
         f"The slope and the gain are in accuracy points (percent) per {w} epochs.",
         "",
         f"| LR | valid mean | epochs (median) | still improving | slope, last {w} epochs (median, points/{w} epochs) "
@@ -459,7 +459,7 @@ def still_improving(c: dict) -> list[str]:
 
 
 SINGLE_SEED_CONCLUSIONS = {"best": "best LR", "best_range": "best range", "tradeoff": "trade-off LR",
-                           "edge_low": "no learning at and below", "edge_high": "no learning at and above"}
+                           "edge_low": "no seed leaves the plateau at and below", "edge_high": "no seed leaves the plateau at and above"}
 SINGLE_SEED_WHY = {  # why a conclusion of the single-seed sweep held or moved (earlier_answer.compare's reasons)
     ("best", "in_best_set"): "one of the LRs the study's seeds choose the best from",
     ("best", "in_range"): "in the study's best range, but not among its candidates for the best LR",
@@ -471,7 +471,7 @@ SINGLE_SEED_WHY = {  # why a conclusion of the single-seed sweep held or moved (
     ("tradeoff", "in_range"): "the single seed's pick is in the study's best range, but not its fewest epochs",
     ("tradeoff", "outside_range"): "the single seed's pick is outside the study's best range",
     ("edge", "same"): "the same edge",
-    ("edge", "band"): "with more seeds, a band of LRs where only some seeds learn",
+    ("edge", "band"): "with more seeds, a band of LRs where only some seeds leave the plateau",
     ("edge", "other_lr"): "the edge lies at another LR",
 }
 
@@ -635,7 +635,7 @@ RULE_CHANGES = [
     "*Best range*: was the contiguous LRs whose mean is within the tolerance of the best mean (a point estimate, no "
     "uncertainty); is the contiguous LRs shown as good as the best by a paired equivalence test.",
     "*As good as the best*: was 'the paired 95% interval contains 0' (absence of evidence: it listed 5.012e-06, "
-    "0.01 and 0.01259, where seeds did not learn); is TOST within the tolerance, every seed learned.",
+    "0.01 and 0.01259, where seeds never left the plateau); is TOST within the tolerance, every seed off the plateau.",
     "*Trade-off*: was the fewest median epochs in the best range, which always landed on the range's noisy top; is "
     "an LR as good as the best with a significant paired saving in epochs, else the best LR itself.",
     "*Intervals*: were percentile-bootstrap intervals (under-cover with 5 values); are Student-t, and exact "

@@ -64,9 +64,9 @@ def test_a_single_seed_that_agrees_except_at_the_learning_edge():
     assert low["study"] == {"none": 1e-6, "some": [{"lr": 1e-5, "learned": "2/3"}], "all": 1e-4}
     assert rows["edge_high"]["held"]
     text = "\n".join(report.against_single_seed(section(list(rows.values()), same_grid=True), 3))
-    assert "| no learning at and below | none at 1e-06, all at 1e-05 | none at 1e-06, some seeds at 1e-05 (2/3), " \
-           "all at 0.0001 | **moved**: with more seeds, a band of LRs where only some seeds learn |" in text
-    assert "| no learning at and above | all at 0.01, none at 0.03 | all at 0.01, none at 0.03 | **held**: the same edge |" in text
+    assert "| no seed leaves the plateau at and below | none at 1e-06, all at 1e-05 | none at 1e-06, some seeds at 1e-05 (2/3), " \
+           "all at 0.0001 | **moved**: with more seeds, a band of LRs where only some seeds leave the plateau |" in text
+    assert "| no seed leaves the plateau at and above | all at 0.01, none at 0.03 | all at 0.01, none at 0.03 | **held**: the same edge |" in text
     assert "| best LR | 0.001 | 0.001 | **held**: one of the LRs the study's seeds choose the best from |" in text
 
 
@@ -90,8 +90,8 @@ def test_a_single_seed_whose_lucky_run_widens_the_range_and_moves_the_tradeoff()
     assert "| best range | 0.001 to 0.01 (3 LRs) | 0.001 to 0.003 (2 LRs) | **moved**: upper end 0.01 → 0.003 |" in text
     assert "| this study (3 seeds per LR) |" in text and "are not the single-seed sweep's 46" not in text
     assert "are not the single-seed sweep's 46" in "\n".join(report.against_single_seed(section([], False), 3))
-    assert text.endswith("Held: best LR, no learning at and above. Moved: best range, trade-off LR, "
-                         "no learning at and below.")
+    assert text.endswith("Held: best LR, no seed leaves the plateau at and above. Moved: best range, "
+                         "trade-off LR, no seed leaves the plateau at and below.")
 
 
 def test_a_study_where_nothing_learned_keeps_nothing_of_the_single_seeds_answer():

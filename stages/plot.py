@@ -1,10 +1,12 @@
 """Stage plot: the sweep's figures as PNGs in plots/, readable without DVC.
 
-accuracy_vs_lr (every seed, the mean and its 95 % interval; beside it, zoomed on the best range where the choice
-is made), cost_vs_lr (epochs to early stopping and to the target accuracy, in pooled seconds too),
-accuracy_vs_cost (the Pareto view on means), learning_curves (validation accuracy per epoch, a line per run, a
+accuracy_vs_lr (every seed, the mean and its 95 % interval where every seed is on one side of the plateau, the
+fraction that left it where seeds split; beside it, zoomed on the LRs as good as the best, where the choice is made),
+cost_vs_lr (epochs to early stopping and to the target accuracy, in pooled seconds too), accuracy_vs_cost (the Pareto
+view on means, and zoomed), learning_curves (validation accuracy per epoch, a line per run, a
 panel per decade of LR), lr_find (the LR range test's smoothed loss per seed, each rule's suggestions, over the
-sweep's best range). Each pick is labelled with its LR; seeds that did not learn are drawn hollow or dashed.
+sweep's best range). The recommended range is shaded, each pick is labelled with its LR; seeds that never left the
+plateau are drawn hollow or dashed.
 """
 
 
@@ -177,6 +179,7 @@ def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
 
 def cost_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     fig, ax = plt.subplots(figsize=FIGSIZE)
+    _shade_recommended(ax, summary)
     _seed_points(ax, runs, "epochs", "tab:purple", "epochs to early stopping")
     ax.plot(lrs["lr"], lrs["epochs_median"], "o-", ms=3, color="tab:purple", label="epochs to early stopping, median")
     if summary["time_to_target"]:

@@ -259,9 +259,12 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     window = decision_window(lrs, summary)
     window = window[window["learned_fraction"] >= 1]
     _cost_panel(zoom, window, summary, norm)
-    span = max(window["valid_high"].clip(upper=1.0).max() - window["valid_low"].min(), 0.002)
-    zoom.set_ylim(window["valid_low"].min() - 0.1 * span, window["valid_high"].clip(upper=1.0).max() + 0.1 * span)
-    zoom.set_xlim(window["cost_median_s"].min() / 1.2, window["cost_median_s"].max() * 1.2)
+    # the y range of what is drawn: intervals where there are (one seed has none), else the means
+    shown = pd.concat([window["valid_low"], window["valid_high"].clip(upper=1.0), window["valid_mean"]]).dropna()
+    if len(shown):
+        span = max(shown.max() - shown.min(), 0.002)
+        zoom.set_ylim(shown.min() - 0.1 * span, shown.max() + 0.1 * span)
+        zoom.set_xlim(window["cost_median_s"].min() / 1.2, window["cost_median_s"].max() * 1.2)
     zoom.set_ylabel("mean best validation accuracy (zoomed)")
     zoom.set_title("Zoomed: the LRs as good as the best, and one either side (bars: 95% t-interval)", fontsize=10)
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=zoom, label="log10(learning rate)")

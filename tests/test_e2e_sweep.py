@@ -94,8 +94,8 @@ def test_report_states_the_conclusions_with_intervals(repo):
     c = json.loads((repo / "metrics/summary.json").read_text())
     best = c["best"]
     low, high = best["valid_interval"]
-    rng = c["best_range"]
-    assert f"**In one sentence:** Use a learning rate from {rng['low_lr']:g} to {rng['high_lr']:g}" in report
+    stated = c["recommended"]["stated"]
+    assert f"**Use a learning rate from {stated['low_lr']:g} to {stated['high_lr']:g}**" in report
     assert (f"at {best['lr']:g}: {100 * best['valid_mean']:.2f}% mean validation accuracy, 95% t-interval "
             f"[{100 * low:.2f}, {100 * high:.2f}]") in report
     assert f"{c['seeds']} runs" in report and c["seeds"] == 2
@@ -121,7 +121,7 @@ def test_metrics_and_plots_commands(repo):
     summary = json.loads((repo / "metrics/summary.json").read_text())
     best_row = next(line for line in per_lr if f"_{summary['best']['lr']:g}.json" in line)
     assert "best" in best_row and f"{summary['best']['valid_mean']:.5f}"[:6] in best_row
-    assert "no learning" in next(line for line in per_lr if "_1e-06.json" in line)
+    assert "never leaves the plateau" in next(line for line in per_lr if "_1e-06.json" in line)
     dvc(repo, "plots", "show", "-o", "plots_html")
     html = (repo / "plots_html/index.html").read_text()
     assert "Accuracy by learning rate" in html and '"type": "log"' in html

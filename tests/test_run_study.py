@@ -233,3 +233,25 @@ def test_upstream_stages_come_from_dvcs_graph_in_the_order_they_run(tmp_path, mo
 ])
 def test_a_stage_whose_results_are_only_missing_here_is_restored_never_computed(changes, missing_only):
     assert run_study.only_missing(changes) is missing_only
+
+
+def test_a_dvc_lock_cut_short_is_replaced_by_the_committed_one_and_a_good_one_is_left_alone(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """DVC rewrites dvc.lock in place: a DVC command stopped while writing it leaves it cut short (seen when the
+    guard stopped the workers of a runner killed outright). The runner puts git's committed copy back."""
+    from tests.pipeline import GIT_ENV
+
+    monkeypatch.chdir(tmp_path)
+    committed = ("schema: '2.0'\nstages:\n  split:\n    cmd: python -m stages.split\n    deps:\n    - path: stages/split.py\n"
+                 "      hash: md5\n      md5: 0123456789abcdef0123456789abcdef\n      size: 10\n")
+    Path("dvc.lock").write_text(committed)
+    for command in (["git", "init", "-q"], ["git", "add", "dvc.lock"], ["git", "commit", "-q", "-m", "lock"]):
+        subprocess.run(command, check=True, env={**os.environ, **GIT_ENV})
+    grown = committed + "  train@0.001-0:\n    cmd: python -m stages.train\n"
+    Path("dvc.lock").write_text(grown)  # a good lock with more in it than git's: left as it is
+    run_study.repair_dvc_lock()
+    assert Path("dvc.lock").read_text() == grown and capsys.readouterr().err == ""
+    Path("dvc.lock").write_text(grown[:grown.index("    cmd: python -m stages.train")])  # cut short: no cmd
+    run_study.repair_dvc_lock()
+    assert Path("dvc.lock").read_text() == committed
+    assert "dvc.lock was damaged" in capsys.readouterr().err

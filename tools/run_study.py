@@ -40,6 +40,7 @@ from stages.lib import atomic, params as P
 from stages.lib.layout import PROGRESS_ENV, SPLIT_DIR, run_dir
 
 LOG_DIR = Path(".dvc/tmp/run_study")  # one log per stage; .dvc/tmp is DVC's own scratch space, never in git
+DVC_LOCK = Path("dvc.lock")
 LOCK_FILE = LOG_DIR / "run_study.lock"
 TRAIN_PREFIX = "train@"
 STOP_GRACE_S = 20  # after Ctrl-C, how long a worker may take to stop before it is killed
@@ -467,6 +468,32 @@ def hold_lock():
     return handle
 
 
+def repair_dvc_lock() -> None:
+    """dvc.lock as DVC reads it, or git's committed copy in its place. DVC rewrites dvc.lock in place, so a DVC
+    command stopped while writing it (Ctrl-C, the guard of a runner killed outright) can leave it cut short, and every
+    later `dvc` command then refuses the workspace. The committed copy loses nothing: each run finished since is
+    in DVC's run-cache, and its train stage restores it instead of training it again."""
+    from dvc.exceptions import DvcException
+    from dvc.schema import COMPILED_LOCKFILE_SCHEMA
+    from dvc.utils.serialize import load_yaml
+    from voluptuous import Invalid
+
+    if not DVC_LOCK.exists():
+        return
+    try:
+        COMPILED_LOCKFILE_SCHEMA(load_yaml(DVC_LOCK))
+        return
+    except (DvcException, Invalid, UnicodeDecodeError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    committed = subprocess.run(["git", "show", f"HEAD:{DVC_LOCK}"], capture_output=True, text=True)
+    if committed.returncode != 0:
+        raise SystemExit(f"run_study: error: {DVC_LOCK} is damaged ({reason}) and git holds no committed copy of it; "
+                         f"delete it and run again: the finished runs come back from DVC's run-cache")
+    atomic.write_text(DVC_LOCK, committed.stdout)
+    print(f"run_study: {DVC_LOCK} was damaged ({reason}: a DVC command stopped while writing it); the committed copy "
+          f"is back, and the runs finished since come back from DVC's run-cache", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", default="auto", help="train stages at a time (default: auto)")
@@ -487,6 +514,7 @@ def main(argv: list[str] | None = None) -> None:
     P.load_checked("run_study", lambda params: params)
     workers, envs = plan_workers(args.jobs, usable_cpus(), gpu_count())
     lock = hold_lock()  # noqa: F841 (held until the process ends)
+    repair_dvc_lock()
     global GUARD
     GUARD = Guard()
     # a scheduler's stop (SLURM, Kubernetes) and a closed terminal are handled like Ctrl-C: the workers stop too

@@ -258,7 +258,12 @@ def accuracy_vs_cost(lrs: pd.DataFrame, summary: dict):
     whole.set_title("Every LR where a seed left the plateau", fontsize=10)
     window = decision_window(lrs, summary)
     window = window[window["learned_fraction"] >= 1]
-    _cost_panel(zoom, window, summary, norm)
+    if window.empty:  # no LR near the best where every seed left the plateau: nothing to zoom on
+        zoom.text(0.5, 0.5, "No LR near the best where every seed left the plateau", ha="center", va="center",
+                  transform=zoom.transAxes)
+        zoom.set_axis_off()
+    else:
+        _cost_panel(zoom, window, summary, norm)
     # the y range of what is drawn: intervals where there are (one seed has none), else the means
     shown = pd.concat([window["valid_low"], window["valid_high"].clip(upper=1.0), window["valid_mean"]]).dropna()
     if len(shown):

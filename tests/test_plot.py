@@ -30,13 +30,17 @@ def figures(runs, lrs, curves, summary):
             plot.lr_find(range_curves, suggestions, summary)]
 
 
-@pytest.mark.parametrize("sweep", ["typical", "one seed", "nothing learned"])
+@pytest.mark.parametrize("sweep", ["typical", "one seed", "seeds split", "nothing learned"])
 def test_every_figure_is_drawn(tmp_path, sweep):
     if sweep == "typical":
         runs, curves = typical_sweep()
     elif sweep == "one seed":  # no interval anywhere (a tiny study on one seed once stopped the plot stage)
         runs, curves = typical_sweep()
         runs, curves = [r for r in runs if r["seed"] == 0], [c for c in curves if set(c["seed"]) == {0}]
+    elif sweep == "seeds split":  # at every LR one seed stays on the plateau: nothing to zoom on (one epoch, as a
+        # smoke test's runs)
+        runs = [run(lr, seed, acc, epochs=1) for lr in (1e-3, 1e-2) for seed, acc in enumerate((0.11, 0.5))]
+        curves = [curve(lr, seed, [acc]) for lr in (1e-3, 1e-2) for seed, acc in enumerate((0.11, 0.5))]
     else:
         runs = [run(lr, seed, 0.11, epochs=6) for lr in (1e-6, 1e-5) for seed in range(2)]
         curves = [curve(lr, seed, [0.1, 0.11, 0.1, 0.1, 0.1, 0.11]) for lr in (1e-6, 1e-5) for seed in range(2)]

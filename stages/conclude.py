@@ -189,7 +189,7 @@ def main() -> None:
         speed_info = inputs.read_json(SPEED_CHECK_EXPERIMENT_JSON)
         if edge_made_like(speed_info, params) and speed_info["level"] == s.learned_accuracy:
             speed = (inputs.read_csv(SPEED_CHECK_RUNS_CSV), inputs.read_csv(SPEED_CHECK_CURVES_CSV))
-            checks.append(cost("speed-check", speed[0], speed_info["wall_s"]))
+            checks.append(cost("speed-check", speed[0], speed_info["wall_s"]) | {"at_a_time": speed_info["jobs"]})
         else:
             other_settings.append("speed-check")
     splits = {}

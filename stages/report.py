@@ -742,9 +742,11 @@ def checks_cost(c: dict) -> list[str]:
     """The study's checks committed as data (make learning-edge, make ablation, make experiments): what each cost."""
     if not c.get("checks"):
         return []
-    parts = "; ".join(f"`{k['name']}` {k['runs']} runs, {k['epochs']:,} epochs, {duration(k['wall_s'])}"
+    parts = "; ".join(f"`{k['name']}` {k['runs']} runs"
+                      + (f" ({k['at_a_time']} at a time)" if k.get("at_a_time", 2) != 2 else "")
+                      + f", {k['epochs']:,} epochs, {duration(k['wall_s'])}"
                       for k in c["checks"])
-    return [f"- The checks, each on 2 CPU cores with 2 runs at a time: {parts} ({duration(c['checks_wall_s'])} in all, wall time "
+    return [f"- The checks, each on 2 CPU cores with 2 runs at a time unless said, one thread a run: {parts} ({duration(c['checks_wall_s'])} in all, wall time "
             f"from start to tables written, DVC's bookkeeping included)."]
 
 

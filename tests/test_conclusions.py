@@ -254,7 +254,7 @@ def test_the_speed_law_recovers_its_exponent_and_predicts_with_an_interval():
     assert predicted["extrapolated"] and predicted["low"] < predicted["epochs"] < predicted["high"]
     assert predicted["epochs"] == pytest.approx(1000, rel=0.05)
     # measured at 2e-7: two seeds within the interval, one not within its cap
-    check_runs = pd.DataFrame({"lr": [2e-7] * 3, "seed": [0, 1, 2], "epochs": [990, 1010, 1200]})
+    check_runs = pd.DataFrame({"lr": [2e-7] * 3, "seed": [0, 1, 2], "epochs": [990, 1010, 1200], "cap": [1200] * 3})
     check_curves = pd.DataFrame([{"lr": 2e-7, "seed": seed, "epoch": e, "valid_acc": 0.95 if e == last else 0.5}
                                  for seed, last in ((0, 990), (1, 1010), (2, 1201)) for e in (1, min(last, 1200))])
     measured = C.speed_check(fit, check_runs, check_curves, 0.9)["per_lr"][0]

@@ -542,7 +542,7 @@ def speed_check(fit: dict | None, check_runs: pd.DataFrame, check_curves: pd.Dat
         got = [float(e) for e in epochs if e is not None and not pd.isna(e)]
         prediction = next(p for p in fit["predictions"] if np.isclose(p["lr"], lr))  # assemble() asks for it
         median = float(np.median(got)) if len(got) == len(epochs) else None
-        rows.append({"lr": float(lr), "seeds": len(epochs), "reached": len(got), "cap": int(group["epochs"].max()),
+        rows.append({"lr": float(lr), "seeds": len(epochs), "reached": len(got), "cap": int(group["cap"].max()),
                      "epochs": [None if e is None or pd.isna(e) else int(e) for e in epochs],
                      "epochs_median": median, "predicted": prediction,
                      "inside_prediction_interval": bool(median is not None

@@ -107,8 +107,8 @@ def answer_block(c: dict) -> list[str]:
     the learning edges, in at most about 80 words."""
     rec, best, edge = c["recommended"], c["best"], c["learning_edge"]
     if c["best_range"]["low_lr"] is None:
-        return ["**No learning rate left the initial plateau**: every run stayed at or below the chance level "
-                f"({c['chance_level']:g}). Check the settings (patience, max_epochs, split sizes)."]
+        return [ANSWER_START, "**No learning rate left the initial plateau**: every run stayed at or below the chance "
+                f"level ({c['chance_level']:g}). Check the settings (patience, max_epochs, split sizes).", ANSWER_END]
     best_lrs = " or ".join(f"{lr:g}" for lr in best["stability"]["set"] if lr is not None)
     if rec["low_lr"] is None:
         head = (f"**Use {best_lrs}**: no LR is both as accurate and not measurably slower against every LR the seeds "
@@ -148,7 +148,8 @@ def answer_block(c: dict) -> list[str]:
     elif core and (core["low_lr"], core["high_lr"]) != (rec["low_lr"], rec["high_lr"]):
         lines.append(f"- {c['seeds']} seeds; ends uncertain (all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
     else:
-        lines.append(f"- {c['seeds']} seeds; no seed resample moves the range's ends.")
+        lines.append(f"- {c['seeds']} seeds; every LR of it is inside in at least {c['stable_share']:.0%} of seed "
+                     f"resamples.")
     return [ANSWER_START, *lines, ANSWER_END]
 
 

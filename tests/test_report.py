@@ -69,7 +69,7 @@ def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_p
     assert "- Best: 98.00% validation, 97.90% test at 0.001." in block
     # 1e-2's seeds all left the plateau; at 3e-2 none did
     assert "- Above 0.003: not shown as good; from 0.03 every seed fails." in block
-    assert "- 3 seeds; no seed resample moves the range's ends." in block
+    assert "- 3 seeds; every LR of it is inside in at least 80% of seed resamples." in block
     assert "**Recommended: LR 0.001 to 0.003**, median 25 epochs" in text
     assert "**As good as the best: LR 0.001 to 0.003** (2 grid LRs)" in text and "paired TOST over 3 seeds" in text
     low, high = best["valid_interval"]

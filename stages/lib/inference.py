@@ -1,4 +1,4 @@
-"""Statistics that fit five values: t-intervals, Clopper-Pearson, paired equivalence (TOST), binomial noise,
+"""Statistics that fit five values: t-intervals, Clopper-Pearson, paired equivalence (TOST),
 and seed resampling for the stability of a pick.
 
 With five seeds a percentile bootstrap interval of a mean under-covers (about 83 % for a nominal 95 % in
@@ -36,11 +36,6 @@ def clopper_pearson(successes: int, trials: int, confidence: float = CONFIDENCE)
     low = 0.0 if successes == 0 else float(stats.beta.ppf(alpha / 2, successes, trials - successes + 1))
     high = 1.0 if successes == trials else float(stats.beta.ppf(1 - alpha / 2, successes + 1, trials - successes))
     return low, high
-
-
-def binomial_se(accuracy: float, images: int) -> float:
-    """Standard error of an accuracy measured on `images` independent images."""
-    return math.sqrt(accuracy * (1 - accuracy) / images)
 
 
 def tost_paired(reference, other, margin: float, alpha: float = EQUIVALENCE_ALPHA) -> dict:

@@ -27,7 +27,7 @@ PINNED_REMOTES := s3 ssh
 space := $(subst ,, )
 SHARD ?=
 
-.PHONY: setup run shard prepare verify reproduce ablation learning-edge speed-check experiments test test-fast bench clean-venv
+.PHONY: setup run shard prepare verify reproduce ablation learning-edge speed-check replay experiments test test-fast bench clean-venv
 
 # Installs only when the environment lacks what requirements.txt and constraints.txt (every package pinned) ask for:
 # the stamp holds their hash and the remote back-ends installed, so a fresh clone (new file times) or a prebuilt
@@ -89,6 +89,11 @@ learning-edge: setup
 speed-check: setup
 	dvc repro split
 	$(PYTHON) -m tools.speed_check --jobs $(JOBS)
+
+# The sequential study (stages/lib/adaptive.py) replayed on the committed runs for every order of the seeds: how often
+# its answer is the full study's, for what share of the epochs (a few minutes; nothing trained).
+replay: setup
+	$(PYTHON) -m tools.adaptive replay --jobs $(JOBS)
 
 # The study's checks of its own answer as DVC experiments (the ablation's reference, other splits); NAMES=... for some.
 experiments: setup

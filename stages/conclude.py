@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages.lib import atomic, conclusions as C, earlier_answer, inputs, params as P
+from stages.lib import adaptive, atomic, conclusions as C, earlier_answer, inputs, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import (CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
+from stages.lib.experiment_paths import (ADAPTIVE_REPLAY_JSON, CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
                                          EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV, EXPERIMENTS_DIR, PER_LR_DIR,
                                          SINGLE_SEED_SWEEP_CSV, SPEED_CHECK_CURVES_CSV, SPEED_CHECK_EXPERIMENT_JSON,
                                          SPEED_CHECK_RUNS_CSV, SUMMARY_JSON, VERIFIED_RESULTS, VERIFY_JSON)
@@ -103,6 +103,15 @@ def beside_the_conclusions(conclusions: dict, s: P.Analysis, runs: pd.DataFrame)
         "verification": (C.verification(inputs.read_json(VERIFY_JSON), runs, VERIFIED_RESULTS)
                          if VERIFY_JSON.exists() else None),
     }
+
+
+def adaptive_replay(runs: pd.DataFrame) -> dict | None:
+    """make replay's record (the sequential study replayed on this study's runs), and whether it was made from these
+    runs; None where it has not run."""
+    if not ADAPTIVE_REPLAY_JSON.exists():
+        return None
+    replay = inputs.read_json(ADAPTIVE_REPLAY_JSON)
+    return {**replay, "of_these_runs": replay.get("runs_fingerprint") == adaptive.fingerprint(runs)}
 
 
 def roles(lr: float, row, conclusions: dict) -> list[str]:
@@ -212,6 +221,7 @@ def main() -> None:
                              ablation=(longer, names) if longer else None,
                              splits={seed: tables[:2] for seed, tables in splits.items()},
                              split_seed=data.split_seed, machines=machines)
+    conclusions["adaptive_replay"] = adaptive_replay(runs)
     conclusions["checks"] = checks
     conclusions["checks_wall_s"] = round(sum(check["wall_s"] for check in checks), 1)
     conclusions["checks_made_under_other_settings"] = other_settings  # not used: they speak of another sweep

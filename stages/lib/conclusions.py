@@ -9,6 +9,7 @@ candidates with their shares. Each rule is a function or a key here; stages/repo
 """
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +127,9 @@ def improvement_at_stop(history: pd.DataFrame, window: int = IMPROVING_WINDOW,
 
 @dataclass(frozen=True)
 class Runs:
-    """A sweep as seed x LR matrices (LRs ascending). to_target: NaN where a run never reached the target."""
+    """A sweep as seed x LR matrices (LRs ascending). to_target: NaN where a run never reached the target.
+    ran: whether the run exists; in a ragged design (fewer seeds at some LRs, as an adaptive study makes) the runs
+    that do not are NaN in valid, test and epochs, and False in learned."""
     lrs: np.ndarray
     seeds: np.ndarray
     valid: np.ndarray
@@ -134,60 +137,98 @@ class Runs:
     epochs: np.ndarray
     to_target: np.ndarray
     learned: np.ndarray
+    ran: np.ndarray
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.ran.all())
 
     def take(self, rows) -> "Runs":
         return Runs(self.lrs, self.seeds[rows], self.valid[rows], self.test[rows], self.epochs[rows],
-                    self.to_target[rows], self.learned[rows])
+                    self.to_target[rows], self.learned[rows], self.ran[rows])
 
 
 def target_accuracy(runs: pd.DataFrame, tolerance: float) -> float:
     return float(runs.groupby("lr")["best_valid_acc"].mean().max()) - tolerance
 
 
-def as_matrices(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, target: float) -> Runs:
-    """The runs as matrices; every LR must have run with every seed (a paired design)."""
+def as_matrices(runs: pd.DataFrame, curves: pd.DataFrame, chance_level: float, target: float,
+                ragged: bool = False) -> Runs:
+    """The runs as matrices; every LR must have run with every seed (a paired design), unless ragged: then the
+    paired rules compare two LRs on the seeds both ran."""
     reached = epochs_to_target(curves, target)
     runs = runs.assign(to_target=[reached.get((lr, seed), math.nan) for lr, seed in zip(runs["lr"], runs["seed"])],
                        learned_now=learned(runs["best_valid_acc"], chance_level))
 
     def matrix(column: str) -> pd.DataFrame:
         table = runs.pivot(index="seed", columns="lr", values=column).sort_index().sort_index(axis=1)
-        if table.isna().any().any() and column != "to_target":
+        if table.isna().any().any() and column != "to_target" and not ragged:
             missing = [f"lr {lr:g}" for lr in table.columns[table.isna().any()]]
             raise ValueError(f"not every LR ran with every seed ({', '.join(missing[:5])}): the paired rules need both")
         return table
 
     valid = matrix("best_valid_acc")
+    ran = valid.notna().to_numpy()
     return Runs(lrs=valid.columns.to_numpy(dtype=float), seeds=valid.index.to_numpy(), valid=valid.to_numpy(float),
                 test=matrix("test_acc").to_numpy(float), epochs=matrix("epochs").to_numpy(float),
-                to_target=matrix("to_target").to_numpy(float), learned=matrix("learned_now").to_numpy(bool))
+                to_target=matrix("to_target").to_numpy(float),
+                learned=matrix("learned_now").fillna(False).to_numpy(bool) & ran, ran=ran)
+
+
+# Per column over the runs that exist: a complete design takes numpy's plain path, so its numbers never change.
+def _mean(values: np.ndarray) -> np.ndarray:
+    if not np.isnan(values).any():
+        return values.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(values, axis=0) / _counts(values)
+
+
+def _median(values: np.ndarray) -> np.ndarray:
+    if not np.isnan(values).any():
+        return np.median(values, axis=0)
+    with warnings.catch_warnings():  # a column with no run: NaN, said once by numpy
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(values, axis=0)
+
+
+def _counts(values: np.ndarray) -> np.ndarray:
+    return (~np.isnan(values)).sum(axis=0)
 
 
 def _t_half(values: np.ndarray, level: float) -> np.ndarray:
-    """Half-width of the t-interval of each column's mean (NaN with fewer than 2 rows)."""
+    """Half-width of the t-interval of each column's mean over its values that exist (NaN with fewer than 2)."""
     n = values.shape[0]
-    if n < 2:
-        return np.full(values.shape[1], np.nan)
-    return stats.t.ppf(0.5 + level / 2, n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+    if not np.isnan(values).any():
+        if n < 2:
+            return np.full(values.shape[1], np.nan)
+        return stats.t.ppf(0.5 + level / 2, n - 1) * values.std(axis=0, ddof=1) / math.sqrt(n)
+    counts = _counts(values)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # columns with fewer than 2 runs: NaN
+        half = stats.t.ppf(0.5 + level / 2, counts - 1) * np.nanstd(values, axis=0, ddof=1) / np.sqrt(counts)
+    return np.where(counts >= 2, half, np.nan)
 
 
 def equivalent_flags(r: Runs, best: int, tolerance: float) -> np.ndarray:
     """Per LR: as good as the best (rule "equivalent"), all columns at once."""
-    diff = r.valid[:, [best]] - r.valid
-    mean, half = diff.mean(axis=0), _t_half(diff, 1 - 2 * I.EQUIVALENCE_ALPHA)
-    if r.valid.shape[0] < 2:
+    diff = r.valid[:, [best]] - r.valid  # NaN where either LR lacks the seed: pairs are the seeds both ran
+    mean, half = _mean(diff), _t_half(diff, 1 - 2 * I.EQUIVALENCE_ALPHA)
+    if r.complete and r.valid.shape[0] < 2:
         within = np.all(diff == 0, axis=0)
     else:
-        within = (mean - half > -tolerance) & (mean + half < tolerance)
-    return within & r.learned.all(axis=0)
+        with np.errstate(invalid="ignore"):
+            within = (mean - half > -tolerance) & (mean + half < tolerance)
+        if not r.complete:  # one shared seed: only an LR against itself
+            within |= (_counts(diff) == 1) & np.all((diff == 0) | np.isnan(diff), axis=0)
+    return within & (r.learned | ~r.ran).all(axis=0)
 
 
 def decide(r: Runs, tolerance: float) -> dict:
     """Every pick of the rules on these runs: LRs (floats) or None where the rule picks nothing."""
-    mean = r.valid.mean(axis=0).round(9)
-    med_epochs = np.median(r.epochs, axis=0)
+    mean = _mean(r.valid).round(9)
+    med_epochs = _median(r.epochs)
     best = int(np.lexsort((r.lrs, med_epochs, -mean))[0])
-    fractions = r.learned.mean(axis=0)
+    fractions = r.learned.mean(axis=0) if r.complete else r.learned.sum(axis=0) / np.maximum(r.ran.sum(axis=0), 1)
     edges = learning_edges(fractions.tolist(), best)
     lr = lambda i: None if i is None else float(r.lrs[i])  # noqa: E731
     picks = {"best": lr(best), "range_low": None, "range_high": None, "tradeoff": None, "tradeoff_saves": False,
@@ -200,14 +241,15 @@ def decide(r: Runs, tolerance: float) -> dict:
     picks["range_low"], picks["range_high"] = lr(low), lr(high)
 
     saving = r.epochs[:, [best]] - r.epochs
-    saves = saving.mean(axis=0) - _t_half(saving, I.CONFIDENCE) > 0  # NaN (one seed) compares False
+    with np.errstate(invalid="ignore"):
+        saves = _mean(saving) - _t_half(saving, I.CONFIDENCE) > 0  # NaN (one seed) compares False
     candidates = np.flatnonzero(equivalent & saves)
     if len(candidates):
         order = np.lexsort((r.lrs[candidates], -mean[candidates], med_epochs[candidates]))
         picks["tradeoff"], picks["tradeoff_saves"] = lr(int(candidates[order[0]])), True
     else:
         picks["tradeoff"] = lr(best)
-    to_target = np.median(np.where(np.isnan(r.to_target), np.inf, r.to_target), axis=0)
+    to_target = _median(np.where(~r.ran, np.nan, np.where(np.isnan(r.to_target), np.inf, r.to_target)))
     if np.isfinite(to_target).any():
         picks["fastest_to_target"] = lr(int(np.lexsort((r.lrs, -mean, to_target))[0]))
     return picks
@@ -263,7 +305,8 @@ def slower_flags(r: Runs, reference: int) -> np.ndarray:
     """Per LR: measurably slower than the reference LR (rule "slower"): its extra epochs to early stopping, paired by
     seed (this LR minus the reference), have a 95% t-interval above 0. One seed shows nothing."""
     extra = r.epochs - r.epochs[:, [reference]]
-    return extra.mean(axis=0) - _t_half(extra, I.CONFIDENCE) > 0  # NaN (one seed) compares False
+    with np.errstate(invalid="ignore"):
+        return _mean(extra) - _t_half(extra, I.CONFIDENCE) > 0  # NaN (one seed) compares False
 
 
 def _positions(r: Runs, lrs) -> list[int]:
@@ -952,7 +995,6 @@ def recommended_summary(advice: dict, table: pd.DataFrame, runs: pd.DataFrame, c
         "epochs_quartiles": [float(inside["epochs"].quantile(0.25)), float(inside["epochs"].quantile(0.75))],
         "seconds_median": round(epochs * cost_per_epoch, 1),
         "valid_mean": round(float(inside["best_valid_acc"].mean()), DIGITS),
-        "valid_lowest_lr_mean": round(float(inside.groupby("lr")["best_valid_acc"].mean().min()), DIGITS),
         "test_mean": round(float(inside["test_acc"].mean()), DIGITS),
         # below it: as good as the best down to the best range's low end, at a cost in epochs there
         "below": None if lowest is None or lowest["lr"] >= span["low_lr"] else {

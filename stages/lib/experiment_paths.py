@@ -36,3 +36,7 @@ SPEED_CHECK_DIR = Path("metrics/speed_check")
 SPEED_CHECK_RUNS_CSV = SPEED_CHECK_DIR / "runs.csv"  # one row per (LR, seed): the first epoch at the accuracy
 SPEED_CHECK_CURVES_CSV = SPEED_CHECK_DIR / "curves.csv"  # one row per (LR, seed, epoch)
 SPEED_CHECK_EXPERIMENT_JSON = SPEED_CHECK_DIR / "experiment.json"  # what ran, the prediction it tests, how long
+
+# make replay (tools/adaptive.py): the sequential study replayed on the full study's runs, every order of the seeds
+ADAPTIVE_DIR = Path("metrics/adaptive")
+ADAPTIVE_REPLAY_JSON = ADAPTIVE_DIR / "replay.json"  # agreement with the full study, share of its epochs

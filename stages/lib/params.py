@@ -21,6 +21,8 @@ from stages.lib.run_params import (  # noqa: F401
 
 MAX_RUNS = 100_000  # sweep.lrs x sweep.seeds: DVC writes one stage per pair into its graph
 MAX_LR_FIND_STEPS = 100_000
+MAX_SEEDS_PER_LR = 1_000  # the adaptive study's seed counts: past any sweep.seeds a study could run
+MAX_WINDOW = 100  # grid steps
 
 
 def check(params: dict) -> dict:
@@ -126,6 +128,15 @@ class LrFind:
                               f"got {self.divergence:g}")
 
 
-SECTIONS = {section.NAME: section for section in (*RUN_SECTIONS, Sweep, Analysis, LrFind)}
+@dataclass(frozen=True)
+class Adaptive:
+    """The sequential study (stages/lib/adaptive.py, make replay): how it spends seeds. Its cap is sweep.seeds."""
+    NAME: ClassVar[str] = "adaptive"
+    first_seeds: int = setting(positive_int, at_most=MAX_SEEDS_PER_LR)
+    edge_seeds: int = setting(positive_int, at_most=MAX_SEEDS_PER_LR)
+    window: int = setting(positive_int, at_most=MAX_WINDOW)
+
+
+SECTIONS = {section.NAME: section for section in (*RUN_SECTIONS, Sweep, Analysis, LrFind, Adaptive)}
 # Every key params.yaml holds, by section: anything else is a typo.
 SCHEMA = {name: tuple(f.name for f in fields(section)) for name, section in SECTIONS.items()}

@@ -162,6 +162,10 @@ def machines_sentence(rec: dict) -> str:
         f"`{name}`: best {' or '.join(f'{lr:g}' for lr in m['best'] if lr is not None)}, range "
         + (f"{m['low_lr']:g} to {m['high_lr']:g}" if m["low_lr"] is not None else "none")
         + (f", core {m['core']['low_lr']:g} to {m['core']['high_lr']:g}" if m["core"] else ", no core")
+        + (f"; {m['runs']['identical']} of its {m['runs']['compared']} runs identical to this study's (validation "
+           f"and test accuracy, epochs), the others moved by {m['runs']['valid_points_mean']:+.2f} ± "
+           f"{m['runs']['valid_points_sd']:.2f} points of validation accuracy and {m['runs']['epochs_mean']:+.1f} ± "
+           f"{m['runs']['epochs_sd']:.1f} epochs (here minus there, mean ± SD)" if m.get("runs") else "")
         for name, m in machines["machines"].items())
     common = machines["common"]
     return (f" The same study made on another machine (other instruction set, other last bits; "

@@ -355,6 +355,9 @@ def test_the_answer_states_the_lrs_recommended_on_every_machine_the_study_was_ma
     assert (rec["low_lr"], rec["high_lr"]) == (3e-4, 3e-3) and rec["core"]["low_lr"] == 3e-4
     other = rec["machines"]["machines"]["isa-other"]
     assert (other["low_lr"], other["high_lr"]) == (1e-3, 1e-2)
+    # run by run: the runs of 4 of the 6 LRs came out the same there; those of 3e-4 and 1e-2 moved by 1.5 points
+    assert other["runs"]["compared"] == 30 and other["runs"]["identical"] == 20
+    assert other["runs"]["valid_points_mean"] == pytest.approx(0.0, abs=1e-9)
     assert rec["machines"]["common"] == {"low_lr": 1e-3, "high_lr": 3e-3}
     assert rec["stated"] == {"low_lr": 1e-3, "high_lr": 3e-3, "lrs": 2} and rec["runs"] == 10
     block = "\n".join(report.answer_block({**c, "per_lr": []}))

@@ -911,7 +911,7 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
             "speed": None, "speed_check": None,
         },
         "recommended": recommended_summary(advice, table, runs, cost_per_epoch,
-                                           across_machines(advice, machines or {}, tolerance, chance_level)),
+                                           across_machines(advice, runs, machines or {}, tolerance, chance_level)),
         "images": {"valid": valid_images, "test": test_images},
         "not_told_apart": not_told_apart(table, full["best"]),
         "split_sensitivity": split_sensitivity(runs, curves, splits or {}, split_seed, tolerance, chance_level, full),
@@ -947,19 +947,34 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
     return c
 
 
-def across_machines(advice: dict, others: dict, tolerance: float, chance_level: float) -> dict | None:
+def run_by_run(runs: pd.DataFrame, other: pd.DataFrame) -> dict:
+    """The same runs (LR, seed) made twice, compared: how many came out identical (best validation accuracy, test
+    accuracy and epochs), and how far the others moved (this study minus the other; accuracies in points)."""
+    both = runs.merge(other, on=["lr", "seed"], suffixes=("", "_other"))
+    same = ((both["best_valid_acc"] == both["best_valid_acc_other"]) & (both["test_acc"] == both["test_acc_other"])
+            & (both["epochs"] == both["epochs_other"]))
+    valid = 100 * (both["best_valid_acc"] - both["best_valid_acc_other"])
+    epochs = both["epochs"] - both["epochs_other"]
+    return {"compared": len(both), "identical": int(same.sum()),
+            "valid_points_mean": round(float(valid.mean()), 3), "valid_points_sd": round(float(valid.std(ddof=1)), 3),
+            "epochs_mean": round(float(epochs.mean()), 2), "epochs_sd": round(float(epochs.std(ddof=1)), 2)}
+
+
+def across_machines(advice: dict, runs: pd.DataFrame, others: dict, tolerance: float,
+                    chance_level: float) -> dict | None:
     """The recommended range of the same study made on other machines, whose arithmetic differs in the last bits
-    (another instruction set), each decided as this one is (its own best LR's set, its own resamples), and the LRs
-    inside the core on every machine (common; None where the cores do not overlap). others: {name: (runs, curves)}."""
+    (another instruction set), each decided as this one is (its own best LR's set, its own resamples), the runs
+    compared one by one with this study's, and the LRs inside the core on every machine (common; None where the cores
+    do not overlap). others: {name: (runs, curves)}."""
     if not others:
         return None
     machines = {}
-    for name, (runs, curves) in sorted(others.items()):
-        r = as_matrices(runs, curves, chance_level, target_accuracy(runs, tolerance))
+    for name, (runs_there, curves) in sorted(others.items()):
+        r = as_matrices(runs_there, curves, chance_level, target_accuracy(runs_there, tolerance))
         best = stability(r, tolerance)["best"]
         other = recommended(r, best["set"], tolerance)
         machines[name] = {"best": best["set"], "low_lr": other["low_lr"], "high_lr": other["high_lr"],
-                          "core": other["core"]}
+                          "core": other["core"], "runs": run_by_run(runs, runs_there)}
     cores = [advice["core"]] + [m["core"] for m in machines.values()]
     common = None
     if all(cores):

@@ -266,3 +266,24 @@ def test_runs_too_short_for_a_slope_are_n_a_not_a_crash():
                                          "slope_last10_median": None, "best_gain_last10_median": None,
                                          "loss_change_last10_median": None}]}}
     assert "| 0.001 | 17.00% | 2 | 0/2 | n/a | n/a | n/a |" in "\n".join(report.still_improving(c))
+
+
+def test_the_replay_of_the_sequential_study_is_shown_only_beside_the_runs_it_was_made_from():
+    summary = {"design": {"max_seeds": 5, "first_seeds": 1, "edge_seeds": 3, "window": 2}, "orders": 120,
+               "resamples": 500, "full": {"runs": 230}, "runs_median": 139.0, "rounds": {"median": 6.5, "max": 9},
+               "criteria": {"best_range": "best range within one grid step at each end", "edges": "learning edges exact"},
+               "agreement": {"best_range": 1.0, "edges": 0.95, "all": 0.95},
+               "epochs_share": {"median": 0.45, "mean": 0.44, "min": 0.36, "max": 0.54},
+               "worse_rule": {"closed": 48, "contradicted": [], "sd_ratio_median": 0.68, "sd_ratio_below_half": 17,
+                              "sd_ratios": 48},
+               "disagreeing": [{"order": [3, 0, 2, 4, 1], "wrong": ["edges"]}], "of_these_runs": True}
+    text = "\n".join(report.adaptive_replay({"adaptive_replay": summary}))
+    assert "agrees with this study's in **95%** of the orders, for a median **45%** of the epochs" in text
+    assert "- learning edges exact: 95%" in text and "seed order [3, 0, 2, 4, 1]: learning edges exact" in text
+    assert "at most 40% of the epochs, is not met: the agreement holds, the compute is 45%" in text
+    assert "it closes 48 (LR, seed) cases, 0 of which" in text and "No adaptive study has been trained yet" in text
+    met = {**summary, "epochs_share": {**summary["epochs_share"], "median": 0.38}}
+    assert "is met" in "\n".join(report.adaptive_replay({"adaptive_replay": met}))
+    stale = report.adaptive_replay({"adaptive_replay": {**summary, "of_these_runs": False}})
+    assert stale == ["`metrics/adaptive/replay.json` was made from other runs than these (run `make replay` again)."]
+    assert report.adaptive_replay({"adaptive_replay": None}) == ["Not run: `make replay`."]

@@ -29,7 +29,7 @@ from stages.lib.experiment_paths import ADAPTIVE_REPLAY_JSON
 from stages.lib.paths import CURVES_CSV, RUNS_CSV
 from tools.learning_edge import jobs_count
 
-DEFAULT_RESAMPLES = 500
+DEFAULT_RESAMPLES = 200
 SHOWN_DISAGREEMENTS = 20
 
 

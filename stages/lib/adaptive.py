@@ -161,8 +161,9 @@ def run_rounds(full: C.Runs, order: list[int], design: Design, tolerance: float)
 def answer(r: C.Runs, tolerance: float, resamples: int) -> dict:
     """What the replay compares: the picks of the conclude rules, the best LR's set over seed resamples and the
     recommended range against it."""
-    picks = C.decide(r, tolerance)
-    best_set = C.stability(r, tolerance, resamples)["best"]["set"]
+    stable = C.stability(r, tolerance, resamples)  # its "pick" is the rule's pick on all seeds
+    picks = {key: pick["pick"] for key, pick in stable.items()}
+    best_set = stable["best"]["set"]
     low, high = C.recommended_range(r, best_set, tolerance)
     return {**picks, "best_set": best_set, "recommended_low": low, "recommended_high": high}
 

@@ -115,7 +115,8 @@ def answer_block(c: dict) -> list[str]:
                 f"may call best; ≈ {best['epochs_median']:g} epochs incl. {c['patience']} of patience.")
     else:
         span = rec["stated"]
-        head = (f"**Use a learning rate from {span['low_lr']:g} to {span['high_lr']:g}**: as accurate as the best, not "
+        head = (f"**Use a learning rate {'of ' if span['low_lr'] == span['high_lr'] else 'from '}"
+                f"{lr_span(span['low_lr'], span['high_lr'])}**: as accurate as the best, not "
                 f"measurably slower; ≈ {rec['epochs_median']:g} epochs incl. {c['patience']} of patience "
                 f"({rec['seconds_median']:.0f} s here).")
     others = [f"{lr:g}" for lr in best["stability"]["set"] if lr is not None and lr != best["lr"]]
@@ -143,8 +144,8 @@ def answer_block(c: dict) -> list[str]:
     if rec["low_lr"] is not None and core is None:
         lines.append(f"- {c['seeds']} seeds; no LR is in this range in {c['stable_share']:.0%} of seed resamples.")
     elif rec.get("machines"):
-        lines.append(f"- {c['seeds']} seeds, {len(rec['machines']['machines']) + 1} machines; ends uncertain (here, "
-                     f"all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
+        lines.append(f"- {c['seeds']} seeds, {len(rec['machines']['machines']) + 1} machines; this machine alone: "
+                     f"{lr_span(rec['low_lr'], rec['high_lr'])}.")
     elif core and (core["low_lr"], core["high_lr"]) != (rec["low_lr"], rec["high_lr"]):
         lines.append(f"- {c['seeds']} seeds; ends uncertain (all seeds: {rec['low_lr']:g} to {rec['high_lr']:g}).")
     else:
@@ -170,8 +171,13 @@ def machines_sentence(rec: dict) -> str:
     common = machines["common"]
     return (f" The same study made on another machine (other instruction set, other last bits; "
             f"`metrics/experiments/`), decided the same way: {parts}. "
-            + (f"Stated: the LRs inside the core on every machine, {common['low_lr']:g} to {common['high_lr']:g}."
+            + (f"Stated: the LRs inside the core on every machine, {lr_span(common['low_lr'], common['high_lr'])}."
                if common else "The cores do not overlap: stated is this machine's core."))
+
+
+def lr_span(low: float, high: float) -> str:
+    """A range of LRs as the answer states it; one LR where both ends meet."""
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
 def pct(acc) -> str:
@@ -223,7 +229,7 @@ def conclusions(c: dict, s: dict) -> list[str]:
         shares = ", ".join(f"{x['lr']:g} {x['share']:.0%}" for x in rec["shares"])
         core = rec["core"]
         lines = [
-            f"1. **Recommended: LR {rec['stated']['low_lr']:g} to {rec['stated']['high_lr']:g}**, median "
+            f"1. **Recommended: LR {lr_span(rec['stated']['low_lr'], rec['stated']['high_lr'])}**, median "
             f"{rec['epochs_median']:g} epochs to early stopping (quartiles {rec['epochs_quartiles'][0]:g} to "
             f"{rec['epochs_quartiles'][1]:g}, {c['patience']} of them the patience; ≈ {duration(rec['seconds_median'])} "
             f"here) over its {rec['runs']} runs, {pct(rec['valid_mean'])} mean validation accuracy, test "
@@ -648,8 +654,8 @@ RULE_CHANGES = [
     "*Learning edge*: was stated as where 'training does not progress'; is stated at the study's patience, beside "
     "the epochs each small LR needs without early stopping.",
     "*The answer*: was the best range (as good as the best) in one long sentence; is the recommended range, as good "
-    "as every LR the seeds may call best and not measurably slower, stated where no seed resample moves it, in a "
-    "short block. The best range was silent about time: its lower LRs are as accurate but take up to twice the epochs.",
+    "as every LR the seeds may call best and not measurably slower, stated as the LRs inside it in most seed "
+    "resamples on every machine the study was made on, in a short block. The best range was silent about time: its lower LRs are as accurate but take up to twice the epochs.",
     "*Learning*: leaving the initial plateau (above the chance level) was called learning; it is called leaving the "
     "plateau, and 'learns' means reaching a stated accuracy (`analysis.learned_accuracy`), with its own speed law.",
     "*Noise*: gaps between LRs were read against each accuracy's binomial noise; every LR is scored on the same images "

@@ -20,7 +20,8 @@ ANSWER_JSON = Path("metrics/answer.json")
 # What each key holds; docs/results.md lists the same.
 FIELDS = {
     "answer": "the recommended range: as good as every LR the seeds may call best (paired TOST, analysis.tolerance) "
-              "and measurably slower than none; the part no seed resample moves (or the range on all seeds)",
+              "and measurably slower than none; the LRs inside it in most seed resamples on every machine the study was "
+              "made on (or the range on all seeds); one LR where both ends meet",
     "answer_epochs": "median epochs to early stopping over the recommended range's runs (the patience included)",
     "answer_valid": "mean best validation accuracy over the recommended range's runs",
     "best_lr": "the LR with the highest mean validation accuracy over seeds (or the set the seeds choose from)",
@@ -41,7 +42,9 @@ def _pick(pick: dict | None) -> str | None:
 
 
 def _span(low, high) -> str | None:
-    return None if low is None or high is None else f"{lr_name(low)} to {lr_name(high)}"
+    if low is None or high is None:
+        return None
+    return lr_name(low) if low == high else f"{lr_name(low)} to {lr_name(high)}"
 
 
 def answer_row(conclusions: dict) -> dict:

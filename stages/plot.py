@@ -69,8 +69,22 @@ def _mark_picks(ax, summary: dict) -> None:
         color, style = PICK_STYLE[label.split(", ")[0]]
         ax.axvline(lr, color=color, ls=style, lw=1.5, label=f"{label}: LR {lr:g}")
         ax.annotate(f"{label}\n{lr:g}", xy=(lr, 1), xycoords=("data", "axes fraction"), xytext=(3, -4 - 24 * i),
-                    textcoords="offset points", ha="left", va="top", fontsize=7, color=color,
+                    textcoords="offset points", ha="left", va="top", fontsize=7, color=color, gid=PICK_LABEL,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
+
+
+PICK_LABEL = "pick label"
+
+
+def _keep_pick_labels_inside(fig) -> None:
+    """A pick's label on the side of its line that has room, once the axes' limits are final: on the right half of
+    an axes it goes to the left of the line, so it covers neither the edge nor a second axis's labels."""
+    for ax in fig.axes:
+        for label in (child for child in ax.texts if child.get_gid() == PICK_LABEL):
+            x = ax.transAxes.inverted().transform(ax.transData.transform((label.xy[0], 0)))[0]
+            if x > 0.5:
+                label.set_horizontalalignment("right")
+                label.xyann = (-abs(label.xyann[0]), label.xyann[1])
 
 
 def _seeds_label(summary: dict) -> str:
@@ -85,13 +99,20 @@ def _shade_best_range(ax, summary: dict, label: str) -> None:
                    label=f"{label} ({r['low_lr']:g} – {r['high_lr']:g})")
 
 
+ONE_LR_BAND_DECADES = 0.03  # a range of one LR is drawn this wide either side of it (in decades), so that it shows
+
+
 def _shade_recommended(ax, summary: dict) -> None:
-    """The recommended range (the part the seed resamples do not move) as a darker band."""
+    """The recommended range as the answer states it (the LRs inside it in most seed resamples on every machine) as a
+    darker band."""
     advice = summary.get("recommended")
     if advice and advice["low_lr"] is not None:
-        span = advice["stated"]
-        ax.axvspan(span["low_lr"], span["high_lr"], color="tab:green", alpha=0.28,
-                   label=f"recommended: as good, not measurably slower ({span['low_lr']:g} – {span['high_lr']:g})")
+        low, high = advice["stated"]["low_lr"], advice["stated"]["high_lr"]
+        words = f"{low:g}" if low == high else f"{low:g} – {high:g}"
+        if low == high:
+            low, high = low / 10 ** ONE_LR_BAND_DECADES, high * 10 ** ONE_LR_BAND_DECADES
+        ax.axvspan(low, high, color="tab:green", alpha=0.28,
+                   label=f"recommended: as good, not measurably slower ({words})")
 
 
 def _seed_points(ax, runs: pd.DataFrame, column: str, color: str, label: str) -> None:
@@ -152,7 +173,8 @@ def accuracy_vs_lr(runs: pd.DataFrame, lrs: pd.DataFrame, summary: dict):
     fig, (whole, zoom) = plt.subplots(1, 2, figsize=WIDE_FIGSIZE, gridspec_kw={"width_ratios": [1, 1]})
     _accuracy_panel(whole, runs, lrs, summary, chance_line=True)
     whole.set_ylabel("best validation accuracy")
-    whole.set_ylim(0, 1.02)
+    whole.set_ylim(0, 1.25)  # room above 1 for the picks' labels, clear of the accuracies near 1
+    whole.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     whole.set_title("Every learning rate")
     window = decision_window(lrs, summary)
     near = runs[runs["lr"].isin(window["lr"])]
@@ -230,8 +252,11 @@ def _cost_panel(ax, shown: pd.DataFrame, summary: dict, norm) -> None:
         color = PICK_STYLE[label.split(", ")[0]][0]
         ax.scatter([x], [y], s=200 + 90 * i, facecolors="none", edgecolors=color, lw=2, zorder=4,
                    label=f"{label}: LR {lr:g}")
-        ax.annotate(f"{label}: {lr:g}", xy=(x, y), xytext=(8, -14 - 11 * i), textcoords="offset points", fontsize=7,
-                    color=color)
+        # labels stacked in the lower right corner, each with a line to its point: points close together in cost
+        # and accuracy (as the tied best LRs are) would otherwise overlap their labels
+        ax.annotate(f"{label}: {lr:g}", xy=(x, y), xytext=(0.98, 0.04 + 0.07 * i), textcoords="axes fraction",
+                    ha="right", fontsize=7, color=color,
+                    arrowprops={"arrowstyle": "-", "color": color, "lw": 0.6, "alpha": 0.6})
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 10, 20, 50, 100 ...
     # 100, not 10^2; and no offset (+1e1) when every LR costs the same, as in a short demo
@@ -350,6 +375,7 @@ def lr_find(curves: pd.DataFrame, suggestions: pd.DataFrame, summary: dict):
 
 def save(fig, path) -> None:
     fig.tight_layout()
+    _keep_pick_labels_inside(fig)
     with atomic.atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")  # "tight": a figure legend below the axes
     plt.close(fig)

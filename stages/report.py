@@ -593,8 +593,10 @@ def patience_ablation(c: dict) -> list[str]:
     lines = [
         f"The DVC experiments {', '.join(f'`{name}`' for name in a['experiments'])} (`make ablation`, run with the "
         f"study's default settings: "
-        f"{', '.join(f'`{setting}`' for setting in a['settings'])}; the reference: the best LR and the top of the "
-        f"best range with the same patience, seeds and cap, `make experiments`). A run's validation gain is exact: "
+        f"{', '.join(f'`{setting}`' for setting in a['settings'])}; the reference: runs at the best LR and the top of "
+        f"the best range of the study they were made for, with the same patience, seeds and cap, `make experiments`; "
+        f"gains are judged against {a['reference_lr']:g}'s, "
+        f"{'the best LR' if a['reference_lr'] == c['best']['lr'] else 'an LR the seeds may call best'}). A run's validation gain is exact: "
         f"its own curve cut where patience {c['patience']} would have stopped it (training does not depend on the patience until "
         f"then), so it cannot be negative; the test gain is against the default-sweep twin and can be. A run that hit "
         f"the epoch cap has a gain that is a lower bound ({a['censored_runs']} runs).",
@@ -605,7 +607,8 @@ def patience_ablation(c: dict) -> list[str]:
     ]
     for row in a["per_lr"]:
         closed = "" if row["gap_closed"] is None or math.isnan(row["gap_closed"]) else f"{100 * row['gap_closed']:.0f}%"
-        note = ("reference (best LR)" if row["lr"] == a["reference_lr"] else
+        note = (("reference (best LR)" if row["lr"] == c["best"]["lr"] else "reference (an LR the seeds may call best)")
+                if row["lr"] == a["reference_lr"] else
                 "below the best range" if row["below_best_range"] else "")
         lines.append(
             f"| {row['lr']:g} | {row['seeds']} | {100 * row['valid_gain']:+.2f} {_points_interval(row['valid_gain_low'], row['valid_gain_high'])} "

@@ -168,6 +168,18 @@ def test_gains_that_cancel_over_the_seeds_are_not_shown_though_every_lr_has_a_po
     assert verdict["pooled"]["p_value"] > 0.05 and verdict["verdict"] == "not shown"
 
 
+def test_the_ablation_is_judged_against_a_tied_best_lr_where_it_has_no_runs_at_the_best_one():
+    """The reference runs were made at the best LR of the study they were made for; after a retrain a tied candidate
+    may be called best. Any LR the seeds may call best serves; the best LR itself is preferred where it ran."""
+    gains = pd.DataFrame({"lr": [1e-5, 2e-3, 2e-3], "seed": [0, 0, 1]})
+    assert C.ablation_reference(gains, 2.5e-3, [2e-3, 2.5e-3]) == 2e-3  # no runs at 2.5e-3: the tied 2e-3
+    assert C.ablation_reference(gains, 2e-3, [2e-3, 2.5e-3]) == 2e-3
+    assert C.ablation_reference(gains, 5e-3, [5e-3, None]) == 5e-3  # no candidate ran: "no reference" follows
+    verdict = C.ablation_verdict(gains.assign(valid_gain=0.0, test_gain=0.0, epochs=10, short_epochs=5, at_cap=False),
+                                 5e-3, range_low=1e-3, best_mean=0.98, default_means={})
+    assert verdict["verdict"] == "no reference"
+
+
 def test_holm_rejects_step_down():
     assert C.holm([0.01, 0.04, 0.03], alpha=0.05) == [True, False, False]  # 0.03 > 0.05 / 2 stops it
     assert C.holm([0.01, 0.02, 0.04], alpha=0.05) == [True, True, True]  # 0.01 < 0.05/3, 0.02 < 0.05/2, 0.04 < 0.05

@@ -51,12 +51,12 @@ def test_a_share_stopped_half_way_resumes_on_a_fresh_machine_from_what_it_pushed
     assert f"{len(restored)} restored from the DVC remote or the run-cache, {6 - len(restored)} trained here" in resumed.stderr
 
 
-def test_sigterm_while_the_final_stages_run_stops_them_and_nothing_is_written_later(origin):
-    repo = on_its_own(clone(origin, origin.parent / "final-stopped"))
-    # a range test that runs long enough to be stopped in the middle
+def test_sigterm_while_the_final_stages_run_stops_them_and_nothing_is_written_later(origin, serial):
+    # the whole tiny study, made (its train stages up to date), with a range test long enough to be stopped in the
+    # middle: only the final stages are left to run
+    repo = copy_study(serial, origin.parent / "final-stopped")
     set_params(repo, **{"lr_find.steps": 4000, "lr_find.divergence": 1.0e9})
     commit(repo, "long range test")
-    run_study(repo, "--jobs", "2", "--shard", "1/1")  # the train stages first: then only the final stages are left
     outputs = sorted((repo / "metrics/lr_find").glob("*"))  # DVC removes them before the stage runs
 
     def written() -> dict:

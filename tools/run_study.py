@@ -198,8 +198,8 @@ def restore_only(remote: str, stages: list[str]) -> bool:
     readers, before = split_readers(), status()
     if any(name in before and not only_missing(before[name]) for name in readers):  # something to compute
         return False
-    print(f"run_study: nothing to train, only to restore: dvc pull --allow-missing (DVC remote {remote!r}) ...",
-          file=sys.stderr, flush=True)
+    print(f"run_study: nothing to train, only to restore: dvc pull --allow-missing (DVC remote {remote!r}; MNIST and "
+          f"the split are not kept there and not needed: DVC may list them as missing) ...", file=sys.stderr, flush=True)
     missing = [name for name in stages if before.get(name, SPLIT_NOT_MADE) != SPLIT_NOT_MADE]
     dvc("pull", "--allow-missing", capture=False, check=False)
     after = status()

@@ -729,6 +729,15 @@ def holm(p_values: list[float], alpha: float = ABLATION_ALPHA) -> list[bool]:
     return rejected
 
 
+def ablation_reference(gains: pd.DataFrame, best_lr: float, best_set: list) -> float:
+    """The LR whose gain the ablation's gains are judged against: the best LR where the ablation ran it, else another
+    LR the seeds may call best (the best LR's set) that it ran. The reference runs were made at the best LR of the
+    study they were made for; on a retrained study a tied candidate may be called best instead, and either is as
+    good a reference as the other."""
+    candidates = [best_lr, *(lr for lr in best_set if lr is not None and lr != best_lr)]
+    return next((lr for lr in candidates if np.isclose(gains["lr"], lr).any()), best_lr) if len(gains) else best_lr
+
+
 def ablation_verdict(gains: pd.DataFrame, reference_lr: float, range_low: float, best_mean: float,
                      default_means: dict) -> dict:
     """Does more patience help the LRs below the best range more than it helps the best LR? Per LR the mean
@@ -939,9 +948,10 @@ def assemble(runs: pd.DataFrame, curves: pd.DataFrame, tolerance: float, chance_
         gains = pd.concat([patience_gains(lr_runs, lr_curves, runs, patience) for lr_runs, lr_curves in longer],
                           ignore_index=True)
         means = runs.groupby("lr")["best_valid_acc"].mean().to_dict()
+        reference = ablation_reference(gains, full["best"], c["best"]["stability"]["set"])
         c["patience_ablation"] = {"experiments": names, **(ablation_verdict(
-            gains, full["best"], full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
-            "reference_lr": full["best"], "population": [], "pooled": None, "significant_holm_at": [],
+            gains, reference, full["range_low"], float(best["valid_mean"]), means) if len(gains) else {
+            "reference_lr": reference, "population": [], "pooled": None, "significant_holm_at": [],
             "positive_seeds": 0, "population_seeds": 0, "gap_closed_range": None, "verdict": "no twins",
             "censored_runs": 0, "capped_lrs": [], "per_lr": []})}
     return c

@@ -99,15 +99,20 @@ def commit(repo: Path, message: str) -> None:
 STORE_DIR = "dvc-store"  # the in-repository DVC remote (.dvc/config): the committed study's runs
 
 
-def make_repo(dest: Path, with_store: bool = False) -> Path:
+def make_repo(dest: Path, with_store: bool = False, with_lock: bool = False) -> Path:
     """A fresh git repo with the project's files as a clone of the working tree would have them; its store (dvc-store/,
-    the default DVC remote) empty but for its README, unless with_store: a tiny study never reads the committed runs."""
+    the default DVC remote) empty but for its README, unless with_store: a tiny study never reads the committed runs.
+    dvc.lock only with_lock (or with_store): the committed study's lock has an entry for each of its 230 runs, and
+    DVC parses and rewrites the whole file on every command; a tiny study would carry them all along unread, at
+    several seconds a DVC command."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=REPO_ROOT, capture_output=True, check=True,
     ).stdout.decode().split("\0")
     for name in filter(None, listed):
         if not with_store and name.startswith(f"{STORE_DIR}/") and name != f"{STORE_DIR}/README.md":
+            continue
+        if name == "dvc.lock" and not (with_store or with_lock):
             continue
         source = REPO_ROOT / name
         if source.is_file():

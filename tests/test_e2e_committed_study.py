@@ -29,7 +29,7 @@ def made_by_a_stage(path: str, outs: set[str]) -> bool:
 def test_every_stage_is_recorded_with_the_code_and_params_it_has_now(tmp_path):
     from dvc.repo import Repo
 
-    repo = make_repo(tmp_path)
+    repo = make_repo(tmp_path, with_lock=True)
     with Repo(str(repo)) as dvc_repo:
         outs = {str(out) for stage in dvc_repo.index.stages for out in stage.outs}
     status = json.loads(dvc(repo, "status", "--json").stdout)

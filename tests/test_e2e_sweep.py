@@ -95,7 +95,8 @@ def test_report_states_the_conclusions_with_intervals(repo):
     best = c["best"]
     low, high = best["valid_interval"]
     stated = c["recommended"]["stated"]
-    assert f"**Use a learning rate from {stated['low_lr']:g} to {stated['high_lr']:g}**" in report
+    assert (f"**Use a learning rate of {stated['low_lr']:g}**" if stated["low_lr"] == stated["high_lr"] else
+            f"**Use a learning rate from {stated['low_lr']:g} to {stated['high_lr']:g}**") in report
     assert (f"at {best['lr']:g}: {100 * best['valid_mean']:.2f}% mean validation accuracy, 95% t-interval "
             f"[{100 * low:.2f}, {100 * high:.2f}]") in report
     assert f"{c['seeds']} runs" in report and c["seeds"] == 2

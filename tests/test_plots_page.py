@@ -23,7 +23,7 @@ SPEC = re.compile(r"var spec = (\{.*?\});\n\s*vegaEmbed", re.S)
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     """A copy of the project with its committed results: no training needed to draw them."""
-    return make_repo(tmp_path_factory.mktemp("plots-page"))
+    return make_repo(tmp_path_factory.mktemp("plots-page"), with_lock=True)
 
 
 def specs(page: Path) -> list[dict]:

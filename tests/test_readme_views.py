@@ -42,7 +42,7 @@ def conclusion_lrs(c: dict) -> list[float]:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    return make_repo(tmp_path_factory.mktemp("views"))  # a git repo whose HEAD holds the committed results
+    return make_repo(tmp_path_factory.mktemp("views"), with_lock=True)  # a git repo whose HEAD holds the committed results
 
 
 def test_metrics_show_prints_every_conclusions_lr_exactly_in_160_columns(repo):

@@ -100,7 +100,9 @@ def test_a_value_meant_for_a_shell_never_reaches_one_under_plain_dvc_repro(repo)
     """DVC pastes `${...}` values into the command a shell runs; the train command holds none (DVC_STAGE names
     the run), so a seed written to run a command is only a bad run name, refused by the stage (which reads its run
     from its name alone, not from the sweep: `make run` names the bad seed itself, before any dvc command)."""
-    dvc(repo, "repro", "split")  # up to date, so that the train stage is the first to see the seeds (split refuses them too)
+    # the stages before the train stages up to date, so that the train stage is the first to see the seeds (split
+    # and model_summary refuse them too)
+    dvc(repo, "repro", "split", "model_summary")
     params = (repo / "params.yaml").read_text()
     try:
         set_params(repo, **{"sweep.lrs": [0.001], "sweep.seeds": ["0;touch${IFS}PWNED", "1`touch PWNED2`"]})

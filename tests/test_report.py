@@ -57,6 +57,20 @@ def render(w: dict, tmp_path, c=None):
     return report.render(committed_params(tmp_path), c, w["facts"], SPLIT, "Total params: 121,994\n", lr_find)
 
 
+def test_a_recommended_range_of_one_lr_is_stated_as_that_lr(tmp_path):
+    """Where the stated range's ends meet (the core common to two machines can be one LR), the answer names the LR,
+    not "from X to X", in REPORT's answer block, its conclusions and the one-row answer."""
+    from stages.lib import answer
+
+    w = written(*typical_sweep())
+    c = completed(w["summary"], w)
+    c["recommended"]["stated"] = {**c["recommended"]["stated"], "low_lr": 0.003, "high_lr": 0.003}
+    assert report.answer_block(c)[1].startswith("**Use a learning rate of 0.003**: as accurate as the best")
+    text = render(w, tmp_path, c=c)
+    assert "**Recommended: LR 0.003**, median" in text and "0.003 to 0.003" not in text
+    assert answer.answer_row(c)["answer"] == "0.003"
+
+
 def test_a_typical_sweep_states_each_conclusion_with_its_interval_and_rule(tmp_path):
     w = written(*typical_sweep())
     text, c = render(w, tmp_path), w["summary"]

@@ -590,13 +590,13 @@ def patience_ablation(c: dict) -> list[str]:
         return [f"None of the runs of {', '.join(f'`{name}`' for name in a['experiments'])} has a twin (the same LR "
                 f"and training seed) in this sweep: there is nothing to compare here; their tables are in "
                 f"`metrics/patience_ablation/` and `metrics/experiments/`."]
+    reference = "best LR" if a["reference_lr"] == c["best"]["lr"] else "an LR the seeds may call best"
     lines = [
         f"The DVC experiments {', '.join(f'`{name}`' for name in a['experiments'])} (`make ablation`, run with the "
         f"study's default settings: "
         f"{', '.join(f'`{setting}`' for setting in a['settings'])}; the reference: runs at the best LR and the top of "
-        f"the best range of the study they were made for, with the same patience, seeds and cap, `make experiments`; "
-        f"gains are judged against {a['reference_lr']:g}'s, "
-        f"{'the best LR' if a['reference_lr'] == c['best']['lr'] else 'an LR the seeds may call best'}). A run's validation gain is exact: "
+        f"the best range of the study they were made for, with the same patience, seeds and cap, `make experiments`). "
+        f"Gains are judged against {a['reference_lr']:g}'s ({reference}). A run's validation gain is exact: "
         f"its own curve cut where patience {c['patience']} would have stopped it (training does not depend on the patience until "
         f"then), so it cannot be negative; the test gain is against the default-sweep twin and can be. A run that hit "
         f"the epoch cap has a gain that is a lower bound ({a['censored_runs']} runs).",
@@ -607,8 +607,7 @@ def patience_ablation(c: dict) -> list[str]:
     ]
     for row in a["per_lr"]:
         closed = "" if row["gap_closed"] is None or math.isnan(row["gap_closed"]) else f"{100 * row['gap_closed']:.0f}%"
-        note = (("reference (best LR)" if row["lr"] == c["best"]["lr"] else "reference (an LR the seeds may call best)")
-                if row["lr"] == a["reference_lr"] else
+        note = (f"reference ({reference})" if row["lr"] == a["reference_lr"] else
                 "below the best range" if row["below_best_range"] else "")
         lines.append(
             f"| {row['lr']:g} | {row['seeds']} | {100 * row['valid_gain']:+.2f} {_points_interval(row['valid_gain_low'], row['valid_gain_high'])} "
@@ -658,7 +657,8 @@ RULE_CHANGES = [
     "the epochs each small LR needs without early stopping.",
     "*The answer*: was the best range (as good as the best) in one long sentence; is the recommended range, as good "
     "as every LR the seeds may call best and not measurably slower, stated as the LRs inside it in most seed "
-    "resamples on every machine the study was made on, in a short block. The best range was silent about time: its lower LRs are as accurate but take up to twice the epochs.",
+    "resamples on every machine the study was made on, in a short block. The best range was silent about time: its "
+    "lower LRs are as accurate but take up to twice the epochs.",
     "*Learning*: leaving the initial plateau (above the chance level) was called learning; it is called leaving the "
     "plateau, and 'learns' means reaching a stated accuracy (`analysis.learned_accuracy`), with its own speed law.",
     "*Noise*: gaps between LRs were read against each accuracy's binomial noise; every LR is scored on the same images "

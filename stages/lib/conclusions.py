@@ -735,7 +735,7 @@ def ablation_reference(gains: pd.DataFrame, best_lr: float, best_set: list) -> f
     study they were made for; on a retrained study a tied candidate may be called best instead, and either is as
     good a reference as the other."""
     candidates = [best_lr, *(lr for lr in best_set if lr is not None and lr != best_lr)]
-    return next((lr for lr in candidates if np.isclose(gains["lr"], lr).any()), best_lr) if len(gains) else best_lr
+    return next((lr for lr in candidates if np.isclose(gains["lr"], lr).any()), best_lr)
 
 
 def ablation_verdict(gains: pd.DataFrame, reference_lr: float, range_low: float, best_mean: float,

@@ -27,7 +27,7 @@ PINNED_REMOTES := s3 ssh
 space := $(subst ,, )
 SHARD ?=
 
-.PHONY: setup run shard prepare verify reproduce ablation learning-edge speed-check replay experiments test test-fast bench clean-venv
+.PHONY: setup run shard prepare verify reproduce ablation learning-edge speed-check adaptive replay experiments test test-fast bench clean-venv
 
 # Installs only when the environment lacks what requirements.txt and constraints.txt (every package pinned) ask for:
 # the stamp holds their hash and the remote back-ends installed, so a fresh clone (new file times) or a prebuilt
@@ -90,7 +90,12 @@ speed-check: setup
 	dvc repro split
 	$(PYTHON) -m tools.speed_check --jobs $(JOBS)
 
-# The sequential study (stages/lib/adaptive.py) replayed on the committed runs for every order of the seeds: how often
+# The sequential study (stages/lib/adaptive.py, docs/adaptive.md) trained here: round by round, seeds only where a
+# conclusion is still open (about 40% of the full study's epochs); each round recorded in metrics/adaptive/study.json.
+adaptive: setup
+	$(PYTHON) -m tools.adaptive run --jobs $(JOBS)
+
+# The sequential study replayed on the committed runs for every order of the seeds: how often
 # its answer is the full study's, for what share of the epochs (a few minutes; nothing trained).
 replay: setup
 	$(PYTHON) -m tools.adaptive replay --jobs $(JOBS)

@@ -143,19 +143,32 @@ def seeds_at(full: C.Runs, counts: np.ndarray, order: list[int]) -> C.Runs:
 EDGES = ("none_up_to", "all_from", "all_up_to", "none_from")
 
 
-def run_rounds(full: C.Runs, order: list[int], design: Design, tolerance: float) -> list[dict]:
-    """The rounds the procedure asks for when its runs come out as full's (seeds taken in order): per round the
-    seeds each LR has after it, and each LR's status after it."""
-    counts = np.full(len(full.lrs), min(design.first_seeds, design.max_seeds))
+def sequential(observe, n_lrs: int, design: Design, tolerance: float, on_round=None) -> list[dict]:
+    """The procedure, round by round: observe(counts) returns the runs after a round in which LR i has the first
+    counts[i] seeds of the order (trained by `make adaptive`, read from a finished study by the replay); on_round(rounds)
+    is told after each round (the runner records it). Per round: the seeds each LR has, and each LR's status."""
+    counts = np.full(n_lrs, min(design.first_seeds, design.max_seeds))
     rounds, eliminated = [], frozenset()
     while True:
-        found = statuses(seeds_at(full, counts, order), design, tolerance, eliminated)
+        found = statuses(observe(counts), design, tolerance, eliminated)
         eliminated |= {i for i, status in enumerate(found) if status.reason == "worse"}
         rounds.append({"counts": counts.copy(), "statuses": found})
+        if on_round:
+            on_round(rounds)
         more = np.array([s.open for s in found])
         if not more.any():
             return rounds
         counts = np.minimum(counts + more, design.max_seeds)
+
+
+def run_rounds(full: C.Runs, order: list[int], design: Design, tolerance: float) -> list[dict]:
+    """The rounds the procedure asks for when its runs come out as full's (seeds taken in order)."""
+    return sequential(lambda counts: seeds_at(full, counts, order), len(full.lrs), design, tolerance)
+
+
+def asked_runs(lrs, counts: np.ndarray, order: list[int]) -> list[tuple[float, int]]:
+    """The runs a design with counts[i] seeds at LR i asks for, as (lr, seed): the first counts[i] seeds of order."""
+    return [(float(lr), int(seed)) for lr, k in zip(lrs, counts) for seed in order[:int(k)]]
 
 
 def answer(r: C.Runs, tolerance: float, resamples: int) -> dict:

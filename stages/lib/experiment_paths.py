@@ -40,3 +40,6 @@ SPEED_CHECK_EXPERIMENT_JSON = SPEED_CHECK_DIR / "experiment.json"  # what ran, t
 # make replay (tools/adaptive.py): the sequential study replayed on the full study's runs, every order of the seeds
 ADAPTIVE_DIR = Path("metrics/adaptive")
 ADAPTIVE_REPLAY_JSON = ADAPTIVE_DIR / "replay.json"  # agreement with the full study, share of its epochs
+# make adaptive (tools/adaptive.py run): the sequential study trained here, round by round
+ADAPTIVE_STUDY_JSON = ADAPTIVE_DIR / "study.json"  # each round's runs, cost and statuses with reasons; the answer
+ADAPTIVE_RUNS_CSV = ADAPTIVE_DIR / "runs.csv"  # one row per run it asked for (metrics/runs.csv's columns)

@@ -21,6 +21,7 @@ JOBS ?= auto
 # make reproduce: every run (hours: the whole study's compute).
 RUNS ?= 10
 RECORD ?=
+BUDGET ?=
 NAMES ?=
 REMOTES ?=
 PINNED_REMOTES := s3 ssh
@@ -92,8 +93,9 @@ speed-check: setup
 
 # The sequential study (stages/lib/adaptive.py, docs/adaptive.md) trained here: round by round, seeds only where a
 # conclusion is still open (about 40% of the full study's epochs); each round recorded in metrics/adaptive/study.json.
+# BUDGET=N: no round starts once the runs so far have cost N epochs.
 adaptive: setup
-	$(PYTHON) -m tools.adaptive run --jobs $(JOBS)
+	$(PYTHON) -m tools.adaptive run --jobs $(JOBS) $(if $(BUDGET),--budget-epochs $(BUDGET))
 
 # The sequential study replayed on the committed runs for every order of the seeds: how often
 # its answer is the full study's, for what share of the epochs (a few minutes; nothing trained).

@@ -16,7 +16,8 @@ import pandas as pd
 
 from stages.lib import adaptive, atomic, conclusions as C, earlier_answer, inputs, params as P
 from stages.lib.cli import clear_errors
-from stages.lib.experiment_paths import (ADAPTIVE_REPLAY_JSON, CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
+from stages.lib.experiment_paths import (ADAPTIVE_REPLAY_JSON, ADAPTIVE_RUNS_CSV, ADAPTIVE_STUDY_JSON,
+                                         CONCLUSIONS_PER_LR_CSV, CONCLUSIONS_PER_RUN_CSV, EDGE_CURVES_CSV,
                                          EDGE_EXPERIMENT_JSON, EDGE_RUNS_CSV, EXPERIMENTS_DIR, PER_LR_DIR,
                                          SINGLE_SEED_SWEEP_CSV, SPEED_CHECK_CURVES_CSV, SPEED_CHECK_EXPERIMENT_JSON,
                                          SPEED_CHECK_RUNS_CSV, SUMMARY_JSON, VERIFIED_RESULTS, VERIFY_JSON)
@@ -112,6 +113,19 @@ def adaptive_replay(runs: pd.DataFrame) -> dict | None:
         return None
     replay = inputs.read_json(ADAPTIVE_REPLAY_JSON)
     return {**replay, "of_these_runs": replay.get("runs_fingerprint") == adaptive.fingerprint(runs)}
+
+
+def adaptive_study(runs: pd.DataFrame) -> dict | None:
+    """make adaptive's record (the sequential study trained here), with how many of its runs are runs of this study,
+    number for number; None where it has not run, {"done": False, ...} where it stopped before its last round."""
+    if not ADAPTIVE_STUDY_JSON.exists():
+        return None
+    study = inputs.read_json(ADAPTIVE_STUDY_JSON)
+    if not study.get("done"):
+        return {"done": False, "rounds": len(study.get("rounds", []))}
+    mine = inputs.read_csv(ADAPTIVE_RUNS_CSV)
+    same = ["lr", "seed", *VERIFIED_RESULTS]  # what make verify compares of a run
+    return {**study, "of_these_runs": len(mine[same].merge(runs[same], how="inner"))}
 
 
 def roles(lr: float, row, conclusions: dict) -> list[str]:
@@ -222,6 +236,7 @@ def main() -> None:
                              splits={seed: tables[:2] for seed, tables in splits.items()},
                              split_seed=data.split_seed, machines=machines)
     conclusions["adaptive_replay"] = adaptive_replay(runs)
+    conclusions["adaptive_study"] = adaptive_study(runs)
     conclusions["checks"] = checks
     conclusions["checks_wall_s"] = round(sum(check["wall_s"] for check in checks), 1)
     conclusions["checks_made_under_other_settings"] = other_settings  # not used: they speak of another sweep

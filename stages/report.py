@@ -701,12 +701,71 @@ def adaptive_replay(c: dict) -> list[str]:
         f"The one-seed SD it uses is a median {w['sd_ratio_median']:.2f} of the SD of the paired gaps over every seed "
         f"({w['sd_ratio_below_half']} of {w['sd_ratios']} below half): it holds here because the gaps it closes are "
         f"wide, not because the SD is conservative. The seed resamples that name the adaptive answer's candidates for "
-        f"the best LR: {r['resamples']} per order. No adaptive study has been trained yet: this is a replay.",
+        f"the best LR: {r['resamples']} per order."
+        + ("" if (c.get("adaptive_study") or {}).get("done") else " No adaptive study has been trained yet: this is a "
+                                                                  "replay."),
     ]
     if r["disagreeing"]:
         lines += ["", "Where it disagrees (first cases; `metrics/adaptive/replay.json` has every one):", ""]
         lines += [f"- seed order {case['order']}: {', '.join(r['criteria'][k] for k in case['wrong'])}"
                   for case in r["disagreeing"][:5]]
+    return lines
+
+
+def _lr_or_none(lr) -> str:
+    return "none" if lr is None else f"{lr:g}"
+
+
+def _span(answer: dict, low: str, high: str) -> str:
+    return _lr_or_none(answer[low]) if answer[low] == answer[high] else \
+        f"{_lr_or_none(answer[low])} to {_lr_or_none(answer[high])}"
+
+
+# the rows of the sequential study's answer beside the full study's: label, how to word it, the agreement criterion
+ANSWER_ROWS = (
+    ("best LR", lambda a: _lr_or_none(a["best"]), "best"),
+    ("best range", lambda a: _span(a, "range_low", "range_high"), "best_range"),
+    ("recommended range", lambda a: _span(a, "recommended_low", "recommended_high"), "recommended"),
+    ("leaving the plateau", lambda a: f"no seed up to {_lr_or_none(a['none_up_to'])}, every seed from "
+                                      f"{_lr_or_none(a['all_from'])} up to {_lr_or_none(a['all_up_to'])}, no seed from "
+                                      f"{_lr_or_none(a['none_from'])}", "edges"),
+)
+
+
+def adaptive_study(c: dict) -> list[str]:
+    """The sequential study trained on this machine (make adaptive): its rounds, cost and answer beside this study's."""
+    a = c.get("adaptive_study")
+    if a is None:
+        return ["Not trained here yet: `make adaptive` (about 40% of the full study's epochs)."]
+    if not a["done"]:
+        return [f"`make adaptive` stopped after {a['rounds']} rounds; run it again to finish (finished runs are kept)."]
+    full, wall = a["full"], c.get("wall_time")
+    order = ", ".join(map(str, a["order"]))
+    lines = [
+        f"`make adaptive` trained it here, the seeds in the order {order}: **{len(a['runs'])} runs in "
+        f"{len(a['rounds'])} rounds, {a['epochs']:,} epochs** ({a['trained']} trained, the rest restored), "
+        f"**{duration(a['wall_s'])}** of wall clock on this machine"
+        + (f", against {duration(wall['busy_s'])} with a run training for the full study's {full['runs']} runs"
+           if wall and full else "") + "."
+        + (f" It stopped at its budget of {a['budget_epochs']:,} epochs with LRs still open (the last round below): "
+           f"its answer is that of the runs so far." if a.get("stopped_by") == "budget" else ""),
+    ]
+    if full:
+        agree = a["agreement"]
+        lines[0] += (f" That is **{a['epochs_share']:.0%} of the full study's epochs**; {a['of_these_runs']} of its "
+                     f"{len(a['runs'])} runs are this study's runs number for number, and the replay of the same "
+                     f"seed order asks for {'the same' if a['replay_same_rounds'] else 'other'} rounds.")
+        lines += ["", "| | sequential study | full study | the same? |", "|---|---|---|---|"]
+        for label, words, criterion in ANSWER_ROWS:
+            verdict = ("yes" if agree[criterion] else "**no**") + {
+                "best": f" (the full study's seeds may call best: {lrs_list(full['best_set'])})",
+                "edges": " (exactly)"}.get(criterion, " (within one grid step at each end)")
+            lines.append(f"| {label} | {words(a['answer'])} | {words(full)} | {verdict} |")
+    lines += ["", "Each round: the runs so far, and the LRs still open by reason (each gets one more seed next):", "",
+              "| round | runs | epochs | wall clock | still open |", "|---:|---:|---:|---:|---|"]
+    for r in a["rounds"]:
+        text = "; ".join(f"{reason}: {', '.join(lrs)}" for reason, lrs in r["open"].items()) or "none: it stops"
+        lines.append(f"| {r['round']} | {r['runs']} | {r['epochs']:,} | {duration(r['wall_s'])} | {text} |")
     return lines
 
 
@@ -877,9 +936,13 @@ def render(params: dict, c: dict, facts: dict, split: dict, model_summary: str, 
         "",
         *patience_ablation(c),
         "",
-        "## Could fewer runs give the same answer? (a sequential study, replayed)",
+        "## Could fewer runs give the same answer? (a sequential study)",
         "",
         *adaptive_replay(c),
+        "",
+        "### Trained on this machine",
+        "",
+        *adaptive_study(c),
         "",
         "## Can a one-minute LR range test predict the sweep?",
         "",

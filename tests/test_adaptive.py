@@ -106,6 +106,24 @@ def test_an_lr_shown_worse_stays_closed_and_a_first_round_of_every_seed_is_the_f
     assert len(everything) == 1 and (everything[0]["counts"] == SEEDS).all()
 
 
+def test_the_procedure_observes_each_round_asks_the_first_seeds_of_the_order_and_stops_when_told():
+    """sequential() is what make adaptive trains and the replay reads: each round it observes the runs asked for so
+    far (the first counts[i] seeds of the order at LR i), is told after each round, and a stop ends it early."""
+    full, order = full_study(), [3, 1, 4, 0, 2]
+    seen, told = [], []
+
+    def observe(counts):
+        seen.append(counts.copy())
+        return A.seeds_at(full, counts, order)
+
+    rounds = A.sequential(observe, len(LRS), DESIGN, TOL, on_round=lambda r: told.append(len(r)))
+    assert [r["counts"].tolist() for r in rounds] == [c.tolist() for c in seen]
+    assert told == list(range(1, len(rounds) + 1))
+    assert [r["counts"].tolist() for r in A.run_rounds(full, order, DESIGN, TOL)] == [c.tolist() for c in seen]
+    assert sorted(A.asked_runs(LRS[:2], np.array([2, 1]), order)) == sorted([(LRS[0], 3), (LRS[0], 1), (LRS[1], 3)])
+    first = A.sequential(observe, len(LRS), DESIGN, TOL, stop=lambda r: True)
+    assert len(first) == 1 and any(s.open for s in first[0]["statuses"])  # stopped with LRs still open
+
 def test_the_band_found_with_few_seeds_is_the_full_studys_band():
     # whichever seeds come first, the band LR gets seeds until they split; its neighbours on the plateau every seed
     full = full_study()

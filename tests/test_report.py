@@ -301,3 +301,37 @@ def test_the_replay_of_the_sequential_study_is_shown_only_beside_the_runs_it_was
     stale = report.adaptive_replay({"adaptive_replay": {**summary, "of_these_runs": False}})
     assert stale == ["`metrics/adaptive/replay.json` was made from other runs than these (run `make replay` again)."]
     assert report.adaptive_replay({"adaptive_replay": None}) == ["Not run: `make replay`."]
+
+
+def test_the_trained_sequential_study_is_shown_beside_the_full_study_round_by_round():
+    answer = {"best": 0.002512, "range_low": 0.000631, "range_high": 0.003162, "recommended_low": 0.001,
+              "recommended_high": 0.003162, "none_up_to": 3.981e-06, "all_from": 5.012e-06, "all_up_to": 0.007943,
+              "none_from": None, "best_set": [0.001995, 0.002512]}
+    rounds = [{"round": 1, "runs": 46, "epochs": 2400, "trained": 46, "restored": 0, "wall_s": 3600.0,
+               "open": {"edge": ["5.012e-06"], "best": ["0.002512"]}, "lrs": []},
+              {"round": 2, "runs": 48, "epochs": 2500, "trained": 2, "restored": 0, "wall_s": 300.0, "open": {},
+               "lrs": []}]
+    study = {"done": True, "order": [0, 1, 2, 3, 4], "runs": ["x"] * 48, "rounds": rounds, "epochs": 2500,
+             "trained": 48, "wall_s": 3900.0, "answer": answer, "epochs_share": 0.2,
+             "full": {**answer, "range_low": 0.000501, "runs": 230}, "of_these_runs": 48, "replay_same_rounds": True,
+             "agreement": {"best": True, "best_range": True, "recommended": True, "edges": False}}
+    text = "\n".join(report.adaptive_study({"adaptive_study": study, "wall_time": {"busy_s": 18000.0}}))
+    assert "**48 runs in 2 rounds, 2,500 epochs** (48 trained, the rest restored), **1 h 05 min** of wall clock" in text
+    assert "against 5 h 00 min with a run training for the full study's 230 runs" in text
+    assert "**20% of the full study's epochs**; 48 of its 48 runs are this study's runs number for number" in text
+    assert "| best range | 0.000631 to 0.003162 | 0.000501 to 0.003162 | yes (within one grid step at each end) |" in text
+    assert "| best LR | 0.002512 | 0.002512 | yes (the full study's seeds may call best: 0.001995, 0.002512) |" in text
+    assert "every seed from 5.012e-06 up to 0.007943, no seed from none | **no** (exactly) |" in text
+    assert "| 1 | 46 | 2,400 | 1 h 00 min | edge: 5.012e-06; best: 0.002512 |" in text
+    assert "| 2 | 48 | 2,500 | 5 min 00 s | none: it stops |" in text
+    assert report.adaptive_study({"adaptive_study": None})[0].startswith("Not trained here yet: `make adaptive`")
+    stopped = report.adaptive_study({"adaptive_study": {"done": False, "rounds": 3}})
+    assert stopped == ["`make adaptive` stopped after 3 rounds; run it again to finish (finished runs are kept)."]
+    replay = {"design": {"max_seeds": 5, "first_seeds": 1, "edge_seeds": 3, "window": 2}, "orders": 120,
+              "resamples": 500, "full": {"runs": 230}, "runs_median": 139.0, "rounds": {"median": 6.5, "max": 9},
+              "criteria": {}, "agreement": {"all": 1.0}, "disagreeing": [], "of_these_runs": True,
+              "epochs_share": {"median": 0.41, "mean": 0.4, "min": 0.32, "max": 0.47},
+              "worse_rule": {"closed": 48, "contradicted": [], "sd_ratio_median": 0.68, "sd_ratio_below_half": 17,
+                             "sd_ratios": 48}}
+    assert "No adaptive study has been trained yet" not in "\n".join(
+        report.adaptive_replay({"adaptive_replay": replay, "adaptive_study": study}))

@@ -1,7 +1,7 @@
 """The sequential study (stages/lib/adaptive.py): trained round by round (`run`), or replayed on the finished full
 study (`replay`): how often its answer is the full study's, for what share of the compute.
 
-    python -m tools.adaptive run [--jobs N|auto]
+    python -m tools.adaptive run [--jobs N|auto] [--budget-epochs N]
     python -m tools.adaptive replay [--resamples N] [--jobs N|auto]
 
 `make adaptive` calls `run`. Each round trains the `train@<lr>-<seed>` stages it asks for (tools/run_study.py's
@@ -9,7 +9,9 @@ pool: JOBS at a time, DVC's run-cache and the default remote restore any run see
 run on the runs so far and decide the next round. Every round's runs, its wall time and each LR's status with its
 reason are written to metrics/adaptive/study.json as the round ends (a stopped study resumes: its finished runs are
 not trained again); at the end the answer, its agreement with the full study's (where metrics/runs.csv holds it)
-and the epochs it cost. The runs it asked for are metrics/adaptive/runs.csv.
+and the epochs it cost. The runs it asked for are metrics/adaptive/runs.csv. With --budget-epochs (`make adaptive
+BUDGET=N`) no round starts once the runs so far have cost N epochs: the answer is then that of the runs so far, and
+the record says which LRs were still open.
 
 `make replay` calls `replay` (a few minutes on 2 cores, nothing trained). For every order of sweep.seeds (120 for five
 seeds) the procedure of stages/lib/adaptive.py runs round by round, reading each run it asks for from the committed
@@ -36,7 +38,8 @@ import pandas as pd
 
 from stages.aggregate import SweepError, check_same_arithmetic, check_same_settings, load_curves, read_results
 from stages.lib import adaptive as A, atomic, conclusions as C, inference as I, params as P, tables
-from stages.lib.experiment_paths import ADAPTIVE_REPLAY_JSON, ADAPTIVE_RUNS_CSV, ADAPTIVE_STUDY_JSON
+from stages.lib.experiment_paths import (ADAPTIVE_REPLAY_JSON, ADAPTIVE_RUNS_CSV, ADAPTIVE_STUDY_JSON,
+                                         VERIFIED_RESULTS)
 from stages.lib.paths import CURVES_CSV, RUNS_CSV
 from tools import run_study as R
 from tools.learning_edge import jobs_count
@@ -61,16 +64,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "replay"])
     parser.add_argument("--resamples", type=int, default=DEFAULT_RESAMPLES,
-                        help=f"replay: seed resamples per order for the best LR's candidates (default {DEFAULT_RESAMPLES})")
+                        help=f"replay: seed resamples per order for the best LR's candidates "
+                             f"(default {DEFAULT_RESAMPLES})")
+    parser.add_argument("--budget-epochs", type=int, default=None,
+                        help="run: start no round once the runs so far have cost this many epochs (default: none)")
     parser.add_argument("--jobs", default="auto",
-                        help="run: train stages at a time; replay: orders at a time (default: auto, one per usable CPU)")
+                        help="run: train stages at a time; replay: orders at a time "
+                             "(default: auto, one per usable CPU)")
     args = parser.parse_args(argv)
     params = P.load_checked("adaptive", lambda p: p)
     analysis, adaptive, sweep = P.read(params, P.Analysis), P.read(params, P.Adaptive), P.read(params, P.Sweep)
     design = A.Design(max_seeds=len(sweep.seeds), first_seeds=adaptive.first_seeds, edge_seeds=adaptive.edge_seeds,
                       window=adaptive.window)
+    if args.budget_epochs is not None and (args.command != "run" or args.budget_epochs < 1):
+        parser.error("--budget-epochs goes with run, and is a number of epochs of at least 1")
     if args.command == "run":
-        run(sweep, analysis, design, args.jobs)
+        run(sweep, analysis, design, args.jobs, args.budget_epochs)
     else:
         replay(sweep.seeds, analysis, design, args.resamples, args.jobs)
 
@@ -106,7 +115,7 @@ def replay(seeds: list[int], analysis, design: A.Design, resamples: int, jobs: s
 
 # --- run: the sequential study trained here ------------------------------------------------------------------------
 
-def run(sweep, analysis, design: A.Design, jobs: str) -> None:
+def run(sweep, analysis, design: A.Design, jobs: str, budget_epochs: int | None) -> None:
     """make adaptive: round by round, the runs each round asks for trained by run_study's pool, one runner per
     workspace (make run's lock), every DVC process watched by its guard."""
     workers, envs = R.plan_workers(jobs, R.usable_cpus(), R.gpu_count())
@@ -116,7 +125,7 @@ def run(sweep, analysis, design: A.Design, jobs: str) -> None:
     for stop in (signal.SIGTERM, signal.SIGHUP):  # a scheduler's stop, a closed terminal: as Ctrl-C
         signal.signal(stop, R._interrupt)
     try:
-        study(sweep, analysis, design, envs)
+        study(sweep, analysis, design, envs, budget_epochs)
     except KeyboardInterrupt:
         print("adaptive: interrupted; run the same command again to resume (finished runs are not trained again)",
               file=sys.stderr)
@@ -169,7 +178,7 @@ def full_study(sweep, analysis) -> tuple[C.Runs, pd.DataFrame] | None:
     return C.as_matrices(runs, curves, analysis.chance_level, C.target_accuracy(runs, analysis.tolerance)), runs
 
 
-def study(sweep, analysis, design: A.Design, envs: list[dict]) -> None:
+def study(sweep, analysis, design: A.Design, envs: list[dict], budget_epochs: int | None) -> None:
     remote = R.default_remote()
     R.check_remote(remote, R.remote_url(remote) if remote else None, push=False)
     pull = ["--pull"] if remote else []  # restore what the remote holds instead of training it
@@ -178,8 +187,8 @@ def study(sweep, analysis, design: A.Design, envs: list[dict]) -> None:
     R.dvc("repro", *pull, *upstream, capture=False)
     lrs, order = sorted(float(lr) for lr in sweep.lrs), list(sweep.seeds)
     earlier = earlier_rounds(lrs, order, design)
-    record = {"design": design_record(design), "order": order, "lrs": [P.lr_name(lr) for lr in lrs], "rounds": [],
-              "done": False}
+    record = {"design": design_record(design), "order": order, "lrs": [P.lr_name(lr) for lr in lrs],
+              "budget_epochs": budget_epochs, "rounds": [], "done": False}
     now = {}
 
     def observe(counts: np.ndarray) -> C.Runs:
@@ -204,24 +213,27 @@ def study(sweep, analysis, design: A.Design, envs: list[dict]) -> None:
     def on_round(rounds: list[dict]) -> None:
         counts, found = rounds[-1]["counts"], rounds[-1]["statuses"]
         names = [P.run_name(lr, seed) for lr, seed in now["asked"]]
+        rows = status_rows(lrs, counts, found, order)
         entry = {"round": len(rounds), "runs": len(names), "epochs": int(now["runs"]["epochs"].sum()),
                  "trained": now["trained"], "restored": now["restored"], "wall_s": now["wall_s"],
-                 "lrs": status_rows(lrs, counts, found, order)}
+                 "open": open_by_reason(rows), "lrs": rows}
         before = earlier.get(len(rounds))
         if before and before["runs"] == entry["runs"] and before["epochs"] == entry["epochs"] and not entry["trained"]:
             # this round's runs were trained by an earlier `make adaptive` here (stopped, or run again): its cost stays
             entry.update(trained=before["trained"], restored=before["restored"], wall_s=before["wall_s"])
         record["rounds"].append(entry)
-        opened = [row["next"] for row in entry["lrs"] if row["next"]]
         record.update(runs=names, epochs=entry["epochs"])
         atomic.write_json(ADAPTIVE_STUDY_JSON, C.json_safe(record))
+        still = "; ".join(f"{reason}: {', '.join(lrs)}" for reason, lrs in entry["open"].items())
         print(f"adaptive: round {len(rounds)} done: {len(names)} runs, {entry['epochs']:,} epochs; "
-              f"{len(opened)} LRs still open" + (f" ({describe_open(entry['lrs'])})" if opened else ""),
+              f"{sum(map(len, entry['open'].values()))} LRs still open" + (f" ({still})" if still else ""),
               file=sys.stderr, flush=True)
 
-    rounds = A.sequential(observe, len(lrs), design, analysis.tolerance, on_round)
+    spent = lambda rounds: budget_epochs is not None and record["epochs"] >= budget_epochs  # noqa: E731
+    rounds = A.sequential(observe, len(lrs), design, analysis.tolerance, on_round, stop=spent)
     found = A.answer(now["matrices"], analysis.tolerance, I.RESAMPLES)
-    record.update(done=True, answer={k: found[k] for k in (*A.ANSWER_KEYS, "best_set")},
+    record.update(done=True, stopped_by="budget" if record["rounds"][-1]["open"] else "no conclusion open",
+                  answer={k: found[k] for k in (*A.ANSWER_KEYS, "best_set")},
                   wall_s=round(sum(r["wall_s"] for r in record["rounds"]), 1),
                   trained=sum(r["trained"] for r in record["rounds"]))
     record.update(compare(sweep, analysis, design, found, now["runs"], [r["counts"] for r in rounds]))
@@ -246,12 +258,13 @@ def earlier_rounds(lrs: list[float], order: list[int], design: A.Design) -> dict
     return {r["round"]: r for r in earlier.get("rounds", [])} if same else {}
 
 
-def describe_open(rows: list[dict]) -> str:
+def open_by_reason(rows: list[dict]) -> dict[str, list[str]]:
+    """The LRs the next round gives a seed, by the reason they are open."""
     reasons = {}
     for row in rows:
         if row["next"]:
             reasons.setdefault(row["reason"], []).append(row["lr"])
-    return "; ".join(f"{reason}: {', '.join(lrs)}" for reason, lrs in reasons.items())
+    return reasons
 
 
 def compare(sweep, analysis, design: A.Design, found: dict, runs: pd.DataFrame, counts: list) -> dict:
@@ -262,7 +275,7 @@ def compare(sweep, analysis, design: A.Design, found: dict, runs: pd.DataFrame, 
         return {"full": None}
     matrices, table = full
     reference = A.answer(matrices, analysis.tolerance, I.RESAMPLES)
-    key = ["lr", "seed", "best_valid_acc", "test_acc", "epochs"]
+    key = ["lr", "seed", *VERIFIED_RESULTS]  # what make verify compares of a run
     same = runs[key].merge(table[key], how="inner")
     replayed = A.run_rounds(matrices, list(sweep.seeds), design, analysis.tolerance)
     return {"full": {**{k: reference[k] for k in A.ANSWER_KEYS}, "best_set": reference["best_set"],
@@ -276,9 +289,12 @@ def compare(sweep, analysis, design: A.Design, found: dict, runs: pd.DataFrame, 
 
 def describe_study(record: dict) -> str:
     lines = [f"adaptive: {len(record['rounds'])} rounds, {len(record['runs'])} runs ({record['trained']} trained "
-             f"here), {record['epochs']:,} epochs, {R._clock(record['wall_s'])} of rounds (wall clock)"]
+             f"here), {record['epochs']:,} epochs, {R._clock(record['wall_s'])} of rounds (wall clock)"
+             + (f"; stopped by its budget of {record['budget_epochs']:,} epochs, LRs still open: "
+                f"{sum(map(len, record['rounds'][-1]['open'].values()))}" if record["stopped_by"] == "budget" else "")]
     a = {key: "none" if lr is None else f"{lr:g}" for key, lr in record["answer"].items() if key != "best_set"}
-    lines.append(f"  best LR {a['best']} (seeds may call best: {', '.join(f'{lr:g}' for lr in record['answer']['best_set'])}); "
+    candidates = ", ".join(f"{lr:g}" for lr in record["answer"]["best_set"])
+    lines.append(f"  best LR {a['best']} (seeds may call best: {candidates}); "
                  f"best range {a['range_low']} to {a['range_high']}; recommended {a['recommended_low']} to "
                  f"{a['recommended_high']}")
     if record["full"]:

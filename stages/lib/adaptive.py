@@ -143,10 +143,11 @@ def seeds_at(full: C.Runs, counts: np.ndarray, order: list[int]) -> C.Runs:
 EDGES = ("none_up_to", "all_from", "all_up_to", "none_from")
 
 
-def sequential(observe, n_lrs: int, design: Design, tolerance: float, on_round=None) -> list[dict]:
+def sequential(observe, n_lrs: int, design: Design, tolerance: float, on_round=None, stop=None) -> list[dict]:
     """The procedure, round by round: observe(counts) returns the runs after a round in which LR i has the first
-    counts[i] seeds of the order (trained by `make adaptive`, read from a finished study by the replay); on_round(rounds)
-    is told after each round (the runner records it). Per round: the seeds each LR has, and each LR's status."""
+    counts[i] seeds of the order (trained by `make adaptive`, read from a finished study by the replay);
+    on_round(rounds) is told after each round (the runner records it); stop(rounds) ends the study before the next
+    round (a budget spent). Per round: the seeds each LR has, and each LR's status."""
     counts = np.full(n_lrs, min(design.first_seeds, design.max_seeds))
     rounds, eliminated = [], frozenset()
     while True:
@@ -156,7 +157,7 @@ def sequential(observe, n_lrs: int, design: Design, tolerance: float, on_round=N
         if on_round:
             on_round(rounds)
         more = np.array([s.open for s in found])
-        if not more.any():
+        if not more.any() or (stop and stop(rounds)):
             return rounds
         counts = np.minimum(counts + more, design.max_seeds)
 

@@ -717,8 +717,7 @@ def _lr_or_none(lr) -> str:
 
 
 def _span(answer: dict, low: str, high: str) -> str:
-    return _lr_or_none(answer[low]) if answer[low] == answer[high] else \
-        f"{_lr_or_none(answer[low])} to {_lr_or_none(answer[high])}"
+    return "none" if answer[low] is None or answer[high] is None else lr_span(answer[low], answer[high])
 
 
 # the rows of the sequential study's answer beside the full study's: label, how to word it, the agreement criterion

@@ -738,6 +738,9 @@ def adaptive_study(c: dict) -> list[str]:
         return ["Not trained here yet: `make adaptive` (about 40% of the full study's epochs)."]
     if not a["done"]:
         return [f"`make adaptive` stopped after {a['rounds']} rounds; run it again to finish (finished runs are kept)."]
+    if a["of_these_runs"] < len(a["runs"]):
+        return [f"`metrics/adaptive/study.json` was made from other runs than these ({a['of_these_runs']} of its "
+                f"{len(a['runs'])} runs are runs of this study): run `make adaptive` again."]
     full, wall = a["full"], c.get("wall_time")
     order = ", ".join(map(str, a["order"]))
     lines = [

@@ -325,6 +325,9 @@ def test_the_trained_sequential_study_is_shown_beside_the_full_study_round_by_ro
     assert "| 1 | 46 | 2,400 | 1 h 00 min | edge: 5.012e-06; best: 0.002512 |" in text
     assert "| 2 | 48 | 2,500 | 5 min 00 s | none: it stops |" in text
     assert report.adaptive_study({"adaptive_study": None})[0].startswith("Not trained here yet: `make adaptive`")
+    other = report.adaptive_study({"adaptive_study": {**study, "of_these_runs": 0}})
+    assert other == ["`metrics/adaptive/study.json` was made from other runs than these (0 of its 48 runs are runs of "
+                     "this study): run `make adaptive` again."]
     stopped = report.adaptive_study({"adaptive_study": {"done": False, "rounds": 3}})
     assert stopped == ["`make adaptive` stopped after 3 rounds; run it again to finish (finished runs are kept)."]
     replay = {"design": {"max_seeds": 5, "first_seeds": 1, "edge_seeds": 3, "window": 2}, "orders": 120,

@@ -125,7 +125,9 @@ def adaptive_study(runs: pd.DataFrame) -> dict | None:
         return {"done": False, "rounds": len(study.get("rounds", []))}
     mine = inputs.read_csv(ADAPTIVE_RUNS_CSV)
     same = ["lr", "seed", *VERIFIED_RESULTS]  # what make verify compares of a run
-    return {**study, "of_these_runs": len(mine[same].merge(runs[same], how="inner"))}
+    # each round's rows per LR stay in the record (metrics/adaptive/study.json); the summary keeps the rounds' totals
+    rounds = [{key: value for key, value in r.items() if key != "lrs"} for r in study["rounds"]]
+    return {**study, "rounds": rounds, "of_these_runs": len(mine[same].merge(runs[same], how="inner"))}
 
 
 def roles(lr: float, row, conclusions: dict) -> list[str]:

@@ -745,7 +745,7 @@ def adaptive_study(c: dict) -> list[str]:
     order = ", ".join(map(str, a["order"]))
     lines = [
         f"`make adaptive` trained it here, the seeds in the order {order}: **{len(a['runs'])} runs in "
-        f"{len(a['rounds'])} rounds, {a['epochs']:,} epochs** ({a['trained']} trained, the rest restored), "
+        f"{len(a['rounds'])} rounds, {a['epochs']:,} epochs** ({a['trained']} trained here, {len(a['runs']) - a['trained']} restored), "
         f"**{duration(a['wall_s'])}** of wall clock on this machine"
         + (f", against {duration(wall['busy_s'])} with a run training for the full study's {full['runs']} runs"
            if wall and full else "") + "."

@@ -316,7 +316,7 @@ def test_the_trained_sequential_study_is_shown_beside_the_full_study_round_by_ro
              "full": {**answer, "range_low": 0.000501, "runs": 230}, "of_these_runs": 48, "replay_same_rounds": True,
              "agreement": {"best": True, "best_range": True, "recommended": True, "edges": False}}
     text = "\n".join(report.adaptive_study({"adaptive_study": study, "wall_time": {"busy_s": 18000.0}}))
-    assert "**48 runs in 2 rounds, 2,500 epochs** (48 trained, the rest restored), **1 h 05 min** of wall clock" in text
+    assert "**48 runs in 2 rounds, 2,500 epochs** (48 trained here, 0 restored), **1 h 05 min** of wall clock" in text
     assert "against 5 h 00 min with a run training for the full study's 230 runs" in text
     assert "**20% of the full study's epochs**; 48 of its 48 runs are this study's runs number for number" in text
     assert "| best range | 0.000631 to 0.003162 | 0.000501 to 0.003162 | yes (within one grid step at each end) |" in text
